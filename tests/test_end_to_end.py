@@ -1,0 +1,305 @@
+"""Train a tiny random BERT for a few steps on the bundled sample, then evaluate, save, reload and predict."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import SAMPLE_DIR, compose_config, tiny_train_overrides
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback, pipeline
+
+from stancekit import LABELS, NotAStanceModelError, StanceClassifier
+from stancekit.cli import PROJECT_ROOT
+from stancekit.config import SourceConfig
+from stancekit.modeling import encode_pairs
+from stancekit.scoring import evaluate_model, predict_file
+from stancekit.training import train
+
+PAIRS = [
+    ("The council approved the new budget on Monday.", "The budget was rejected."),
+    ("Officials said the bridge will reopen in May after repairs.", "The bridge reopens in May."),
+    ("The company reported higher profits.", "The chief executive plans to resign."),
+]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tiny_model_dir, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("run")
+    cfg = compose_config("train", tiny_train_overrides(tiny_model_dir, run_dir))
+    metrics = train(cfg)
+    return run_dir, metrics
+
+
+def test_run_folder_has_everything(trained_run):
+    run_dir, metrics = trained_run
+    for name in [
+        "metrics.json",
+        "report.md",
+        "confusion_matrix.png",
+        "predictions.jsonl",
+        "config.yaml",
+        "data_summary.md",
+        "train_summary.json",
+        "model/config.json",
+        "model/model.safetensors",
+        "model/tokenizer.json",
+        "model/README.md",
+    ]:
+        assert (run_dir / name).exists(), name
+    assert not (run_dir / "model" / "training_args.bin").exists(), "no pickle in a model folder"
+    assert not (run_dir / "model.tmp").exists()
+    on_disk = json.loads((run_dir / "metrics.json").read_text())
+    assert on_disk["n"] == 60 and 0 <= on_disk["accuracy"] <= 1 and 0 <= on_disk["macro_f1"] <= 1
+    assert on_disk == metrics
+    assert set(on_disk["per_label"]) == set(LABELS)
+    assert sum(map(sum, on_disk["confusion_matrix"]["matrix"])) == 60
+    report = (run_dir / "report.md").read_text()
+    assert "| sample | 60 |" in report and "confusion_matrix.png" in report
+    card = (run_dir / "model" / "README.md").read_text()
+    assert "Training data" in card and "sample" in card
+
+
+def test_labels_travel_inside_the_model(trained_run):
+    run_dir, _ = trained_run
+    config = json.loads((run_dir / "model" / "config.json").read_text())
+    assert config["id2label"] == {"0": "support", "1": "contradict", "2": "neutral"}
+    assert config["label2id"] == {"support": 0, "contradict": 1, "neutral": 2}
+
+
+def test_wrapper_and_plain_transformers_agree(trained_run):
+    run_dir, _ = trained_run
+    model_dir = run_dir / "model"
+    clf = StanceClassifier.from_pretrained(model_dir, device="cpu")
+    ours = clf.predict(PAIRS)
+    probs = clf.predict_proba(PAIRS)
+    assert probs.shape == (3, 3) and all(abs(row.sum() - 1) < 1e-5 for row in probs)
+    assert set(ours) <= set(LABELS)
+
+    # Plain transformers, pair by pair, no stancekit code involved.
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    plain = []
+    with torch.no_grad():
+        for premise, hypothesis in PAIRS:
+            logits = model(**tokenizer(premise, hypothesis, return_tensors="pt")).logits
+            plain.append(model.config.id2label[int(logits.argmax())])
+    assert plain == ours
+
+    pipe = pipeline("text-classification", model=str(model_dir), device="cpu")
+    piped = [pipe({"text": p, "text_pair": h})["label"] for p, h in PAIRS]
+    assert piped == ours
+    # Same probabilities too, not only the same argmax.
+    scores = pipe({"text": PAIRS[0][0], "text_pair": PAIRS[0][1]}, top_k=None)
+    by_label = {s["label"]: s["score"] for s in scores}
+    assert [pytest.approx(by_label[lab], abs=1e-4) for lab in LABELS] == list(probs[0])
+
+
+def test_predictions_come_back_in_input_order(trained_run):
+    run_dir, _ = trained_run
+    clf = StanceClassifier.from_pretrained(run_dir / "model", device="cpu", batch_size=2)
+    pairs = PAIRS + [(PAIRS[0][0] * 5, PAIRS[0][1])]
+    one_by_one = [clf.predict_proba([pair])[0] for pair in pairs]
+    batched = clf.predict_proba(pairs)
+    for a, b in zip(one_by_one, batched):
+        assert a == pytest.approx(b, abs=1e-5)
+
+
+def test_long_inputs_are_truncated_premise_first(trained_run):
+    run_dir, _ = trained_run
+    clf = StanceClassifier.from_pretrained(run_dir / "model", device="cpu", max_length=32)
+    long_premise = "the council met again on monday . " * 200
+    ids = encode_pairs(clf.tokenizer, [long_premise], ["the budget was approved"], 32)["input_ids"][0]
+    tokens = clf.tokenizer.convert_ids_to_tokens(ids)
+    assert len(tokens) == 32
+    # The whole claim survives; the premise was cut.
+    assert tokens[-6:] == ["[SEP]", "the", "budget", "was", "approved", "[SEP]"]
+    assert clf.predict([(long_premise, "the budget was approved")])[0] in LABELS
+    # A claim too long for premise-first truncation still works (falls back to cutting both).
+    assert clf.predict([("short", long_premise)])[0] in LABELS
+
+
+def test_bad_pairs_are_rejected_clearly(trained_run):
+    run_dir, _ = trained_run
+    clf = StanceClassifier.from_pretrained(run_dir / "model", device="cpu")
+    with pytest.raises(ValueError, match="pair 1, hypothesis: empty text"):
+        clf.predict([("a", "b"), ("a", " ")])
+    with pytest.raises(ValueError, match=r"pair 0: expected \(premise, hypothesis\)"):
+        clf.predict(["just one string"])
+    assert clf.predict([]) == []
+
+
+def test_folder_that_is_not_a_stance_model(tmp_path, tiny_model_dir):
+    with pytest.raises(NotAStanceModelError, match="no config.json"):
+        StanceClassifier.from_pretrained(tmp_path)
+    # A classifier with other labels (e.g. an MNLI model's entailment/neutral/contradiction) is refused.
+    model = AutoModelForSequenceClassification.from_pretrained(
+        tiny_model_dir,
+        num_labels=3,
+        id2label={0: "entailment", 1: "neutral", 2: "contradiction"},
+        label2id={"entailment": 0, "neutral": 1, "contradiction": 2},
+    )
+    model.save_pretrained(tmp_path / "mnli")
+    with pytest.raises(NotAStanceModelError, match=r"labels are \['entailment', 'neutral', 'contradiction'\]"):
+        StanceClassifier.from_pretrained(tmp_path / "mnli")
+    # A bare base model has default labels (LABEL_0, LABEL_1): refused too.
+    with pytest.raises(NotAStanceModelError):
+        StanceClassifier.from_pretrained(tiny_model_dir)
+
+
+def test_evaluate_several_sets_and_predict_file(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    cfg = compose_config(
+        "evaluate",
+        [
+            f"model_dir={run_dir / 'model'}",
+            "data=jsonl",
+            f"data.test_file={SAMPLE_DIR / 'test.jsonl'}",
+            f"paths.output_dir={tmp_path / 'ev'}",
+            "device=cpu",
+        ],
+    )
+    metrics = evaluate_model(cfg)
+    assert metrics["n"] == 60 and (tmp_path / "ev" / "report.md").exists()
+
+    # Several test sets: one block per set, one report.
+    cfg.data.test = [SourceConfig(adapter="jsonl", name="copy_a", files=[str(SAMPLE_DIR / "validation.jsonl")])]
+    cfg.paths.output_dir = str(tmp_path / "ev2")
+    metrics = evaluate_model(cfg)
+    assert set(metrics) == {"jsonl", "copy_a"} and metrics["copy_a"]["n"] == 60
+    report = (tmp_path / "ev2" / "report.md").read_text()
+    assert "| copy_a | 60 |" in report and "mean over sets" in report
+
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(
+        "\n".join(json.dumps({"id": i, "premise": p, "hypothesis": h}) for i, (p, h) in enumerate(PAIRS)) + "\n"
+    )
+    out = tmp_path / "out" / "pred.jsonl"
+    cfg = compose_config(
+        "predict",
+        [
+            f"model_dir={run_dir / 'model'}",
+            f"input={inp}",
+            f"output={out}",
+            f"paths.output_dir={tmp_path}",
+            "device=cpu",
+        ],
+    )
+    assert predict_file(cfg) == 3
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == [0, 1, 2]
+    assert [r["prediction"] for r in rows] == StanceClassifier.from_pretrained(run_dir / "model").predict(PAIRS)
+    assert set(rows[0]["probabilities"]) == set(LABELS)
+
+
+def test_fever_style_two_label_set_is_scored_on_its_labels(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    data = tmp_path / "two.jsonl"
+    data.write_text(
+        "\n".join(
+            json.dumps({"premise": p, "hypothesis": h, "label": lab})
+            for (p, h), lab in zip(PAIRS, ["contradict", "support", "support"])
+        )
+        + "\n"
+    )
+    cfg = compose_config(
+        "evaluate",
+        [
+            f"model_dir={run_dir / 'model'}",
+            "data=jsonl",
+            f"data.test_file={data}",
+            f"paths.output_dir={tmp_path / 'ev'}",
+        ],
+    )
+    metrics = evaluate_model(cfg)
+    assert metrics["labels_scored"] == ["support", "contradict"]
+    assert "macro-F1 averages over support, contradict only" in (tmp_path / "ev" / "report.md").read_text()
+
+
+class StopAfterFirstSave(TrainerCallback):
+    """Simulates a run that stops (is killed, preempted) right after writing its first checkpoint."""
+
+    def on_save(self, args, state, control, **kwargs):
+        control.should_training_stop = True
+
+
+class RecordStart(TrainerCallback):
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.start_step = state.global_step
+
+
+def test_resume_continues_from_the_last_checkpoint(tiny_model_dir, tmp_path):
+    extra = [
+        "train.max_steps=6",
+        "train.eval_steps=2",
+        "train.save_total_limit=5",
+        "train.early_stopping_patience=0",
+        "train.report_to=[tensorboard]",
+    ]
+    cfg = compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path, extra))
+    train(cfg, callbacks=[StopAfterFirstSave()])
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("checkpoint-*")) == ["checkpoint-2"]
+
+    recorder = RecordStart()
+    cfg = compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path, extra + ["train.resume=true"]))
+    train(cfg, callbacks=[recorder])
+    assert recorder.start_step == 2, "training restarted instead of resuming"
+    summary = json.loads((tmp_path / "train_summary.json").read_text())
+    assert summary["global_step"] == 6
+    # TensorBoard event files land in the run folder by default.
+    assert list((tmp_path / "checkpoints" / "runs").rglob("events.out.tfevents*"))
+
+
+def test_scripts_run_from_the_command_line(tiny_model_dir, tmp_path):
+    """The thin Hydra wrappers: train, then evaluate and predict with what it saved."""
+    env_python = sys.executable
+    run_dir = tmp_path / "cli-run"
+    overrides = [o for o in tiny_train_overrides(tiny_model_dir, run_dir) if not o.startswith("paths.output_dir")]
+    result = subprocess.run(
+        [env_python, "scripts/train.py", f"hydra.run.dir={run_dir}", *overrides],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "macro-F1" in result.stdout and f"{run_dir}/model" in result.stdout
+    assert (run_dir / ".hydra" / "config.yaml").exists() and (run_dir / "model" / "model.safetensors").exists()
+
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"premise": PAIRS[0][0], "hypothesis": PAIRS[0][1]}) + "\n")
+    result = subprocess.run(
+        [
+            env_python,
+            "scripts/predict.py",
+            f"model_dir={run_dir}/model",
+            f"input={inp}",
+            f"output={tmp_path / 'out.jsonl'}",
+            f"hydra.run.dir={tmp_path / 'p'}",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "out.jsonl").read_text())["prediction"] in LABELS
+
+    result = subprocess.run(
+        [
+            env_python,
+            "scripts/evaluate.py",
+            f"model_dir={run_dir}/model",
+            "data=jsonl",
+            f"data.test_file={SAMPLE_DIR / 'test.jsonl'}",
+            f"hydra.run.dir={tmp_path / 'e'}",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "e" / "metrics.json").exists()
