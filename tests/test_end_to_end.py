@@ -303,3 +303,29 @@ def test_scripts_run_from_the_command_line(tiny_model_dir, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "e" / "metrics.json").exists()
+
+
+def test_multirun_sweep(tiny_model_dir, tmp_path):
+    """`-m train.learning_rate=a,b` runs one training per value, each in its own folder."""
+    overrides = [o for o in tiny_train_overrides(tiny_model_dir, tmp_path) if not o.startswith("paths.output_dir")]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "scripts/train.py",
+            "-m",
+            "train.learning_rate=1e-4,5e-4",
+            f"hydra.sweep.dir={tmp_path}",
+            "run_test=false",
+            *overrides,
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for job in ("0", "1"):
+        assert (tmp_path / job / "model" / "model.safetensors").exists()
+    lrs = [json.loads((tmp_path / job / "train_summary.json").read_text()) for job in ("0", "1")]
+    assert all(r["global_step"] == 8 for r in lrs)
+    assert "learning_rate: 0.0005" in (tmp_path / "1" / "config.yaml").read_text()
