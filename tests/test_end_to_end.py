@@ -8,9 +8,9 @@ import sys
 
 import pytest
 import torch
-from conftest import SAMPLE_DIR, compose_config, tiny_train_overrides
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback, pipeline
 
+from conftest import SAMPLE_DIR, compose_config, tiny_train_overrides
 from stancekit import LABELS, NotAStanceModelError, StanceClassifier
 from stancekit.cli import PROJECT_ROOT
 from stancekit.config import SourceConfig
@@ -91,10 +91,13 @@ def test_wrapper_and_plain_transformers_agree(trained_run):
     pipe = pipeline("text-classification", model=str(model_dir), device="cpu")
     piped = [pipe({"text": p, "text_pair": h})["label"] for p, h in PAIRS]
     assert piped == ours
-    # Same probabilities too, not only the same argmax.
+    # Same raw probabilities too, not only the same argmax (the stored temperature is stancekit's own
+    # addition: plain transformers ignores it, and scaling never changes the argmax).
+    raw = StanceClassifier.from_pretrained(model_dir, device="cpu", calibrated=False).predict_proba(PAIRS[:1])[0]
     scores = pipe({"text": PAIRS[0][0], "text_pair": PAIRS[0][1]}, top_k=None)
     by_label = {s["label"]: s["score"] for s in scores}
-    assert [pytest.approx(by_label[lab], abs=1e-4) for lab in LABELS] == list(probs[0])
+    assert [by_label[lab] for lab in LABELS] == pytest.approx(list(raw), abs=1e-4)
+    assert clf.temperature == pytest.approx(json.loads((model_dir / "stancekit.json").read_text())["temperature"])
 
 
 def test_predictions_come_back_in_input_order(trained_run):

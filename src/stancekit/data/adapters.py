@@ -8,14 +8,18 @@ configs under ``configs/data/`` that pick a reader, its columns and their label 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..config import SourceConfig
 from ..labels import LABELS, UnknownLabelError, map_label, validate_label_map
-from .errors import DataError
-from .readers import Record, iter_csv, iter_jsonl, iter_lines
+from .errors import DataError, RowErrors
+from .readers import Record, bad_utf8, iter_csv, iter_jsonl, iter_lines
+
+log = logging.getLogger(__name__)
 
 Pair = dict[str, Any]
 Reader = Callable[[SourceConfig, Path, "_PairBuilder"], Iterator[Pair]]
@@ -37,9 +41,14 @@ def resolve_path(path: str, root: Path) -> Path:
     return p if p.is_absolute() else root / p
 
 
-def _text(record: Record, column: str, path: Path | str, line: int) -> str:
+def _missing(record: Record, column: str, path: Path | str, line: int, fatal: bool) -> DataError:
+    found = ", ".join(map(str, record))
+    return DataError(path, line, column, f"missing column (found: {found}; is it named differently?)", fatal=fatal)
+
+
+def _text(record: Record, column: str, path: Path | str, line: int, fatal_missing: bool = False) -> str:
     if column not in record:
-        raise DataError(path, line, column, f"missing column (found: {', '.join(map(str, record))})")
+        raise _missing(record, column, path, line, fatal_missing)
     value = record[column]
     if value is None:
         raise DataError(path, line, column, "value is null")
@@ -51,20 +60,54 @@ def _text(record: Record, column: str, path: Path | str, line: int) -> str:
 
 
 class _PairBuilder:
-    """Turns records into pairs for one source: columns, label map, skips and error context."""
+    """Turns records into pairs for one source: columns, label map, skips, duplicate ids and error context.
 
-    def __init__(self, src: SourceConfig, default_label_map: Mapping[str, str] = IDENTITY_LABEL_MAP):
+    A bad record goes to ``self.errors``: raised with ``on_error=raise`` (the default), or skipped, counted
+    and kept for ``skipped_rows.jsonl`` with ``on_error=skip`` (then the call returns ``None``).
+    """
+
+    def __init__(
+        self, src: SourceConfig, default_label_map: Mapping[str, str] = IDENTITY_LABEL_MAP, on_error: str = "raise"
+    ):
         self.src = src
         self.name = source_name(src)
         self.label_map = dict(src.label_map) or dict(default_label_map)
         validate_label_map(self.label_map, f"data source {self.name!r}")
         self.skip = {s.strip() for s in src.skip_labels}
         self.skipped = 0
+        self.errors = RowErrors(getattr(src, "on_error", None) or on_error, self.name)
+        # Every row of a CSV/TSV, line-aligned or hub source has the same columns, so a column missing from
+        # one row is missing from all of them (renamed, say): an error for the whole source, even with skip.
+        self.uniform_columns = src.adapter != "jsonl" or bool(src.hub_id)
+        self.seen_ids: dict[str, tuple[str, int]] = {}
 
-    def __call__(self, record: Record, path: Path | str, line: int, premise: str | None = None) -> Pair | None:
+    def __call__(
+        self,
+        record: Record,
+        path: Path | str,
+        line: int,
+        premise: str | None = None,
+        paths: Mapping[str, Path] | None = None,
+    ) -> Pair | None:
+        """The pair of one record, or ``None`` when it is skipped (``skip_labels``, or a bad row with skip).
+
+        ``paths`` maps fields to the file that holds them, for formats that spread a row over several files.
+        """
+        try:
+            pair = self._build(record, path, line, premise)
+        except DataError as err:
+            if paths and err.field in paths:
+                err = DataError(paths[err.field], err.line, err.field, err.problem, err.fatal)
+            self.errors.report(err, record)
+            return None
+        if pair is not None and self.src.id_column:
+            self.seen_ids[pair["id"]] = (str(path), line)
+        return pair
+
+    def _build(self, record: Record, path: Path | str, line: int, premise: str | None) -> Pair | None:
         src = self.src
         if src.label_column not in record:
-            raise DataError(path, line, src.label_column, f"missing column (found: {', '.join(map(str, record))})")
+            raise _missing(record, src.label_column, path, line, self.uniform_columns)
         raw_label = record[src.label_column]
         if raw_label is None:
             raise DataError(path, line, src.label_column, "label is null")
@@ -76,22 +119,32 @@ class _PairBuilder:
         except UnknownLabelError as err:
             raise DataError(path, line, src.label_column, str(err)) from None
         if premise is None:
-            premise = _text(record, src.premise_column, path, line)
-        pair_id = record.get(src.id_column) if src.id_column else None
-        return {
-            "id": str(pair_id) if pair_id is not None else f"{self.name}:{line}",
-            "premise": premise,
-            "hypothesis": _text(record, src.hypothesis_column, path, line),
-            "label": label,
-            "source": self.name,
-        }
+            premise = _text(record, src.premise_column, path, line, self.uniform_columns)
+        hypothesis = _text(record, src.hypothesis_column, path, line, self.uniform_columns)
+        pair_id = self._pair_id(record, path, line) if src.id_column else f"{self.name}:{line}"
+        return {"id": pair_id, "premise": premise, "hypothesis": hypothesis, "label": label, "source": self.name}
+
+    def _pair_id(self, record: Record, path: Path | str, line: int) -> str:
+        column = self.src.id_column
+        if column not in record:
+            raise _missing(record, column, path, line, self.uniform_columns)
+        value = record[column]
+        if value is None or not str(value).strip():
+            raise DataError(path, line, column, "empty id")
+        pair_id = str(value).strip()
+        if pair_id in self.seen_ids:
+            first_path, first_line = self.seen_ids[pair_id]
+            where = f"line {first_line}" if first_path == str(path) else f"{first_path}, line {first_line}"
+            raise DataError(path, line, column, f"duplicate id {pair_id!r} (first on {where})")
+        return pair_id
 
 
-def _keep_split(src: SourceConfig, record: Record, path: Path, line: int) -> bool:
+def _keep_split(src: SourceConfig, record: Record, path: Path, line: int, errors: RowErrors) -> bool:
     if not src.split_column:
         return True
     if src.split_column not in record:
-        raise DataError(path, line, src.split_column, "missing split column")
+        errors.report(DataError(path, line, src.split_column, "missing split column", fatal=src.adapter != "jsonl"))
+        return False
     return str(record[src.split_column]).strip() == src.split
 
 
@@ -105,8 +158,8 @@ def read_jsonl(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[P
     """JSON Lines, one object per pair, fields named by the source's columns."""
     for name in _need_files(src):
         path = resolve_path(name, root)
-        for line, record in iter_jsonl(path):
-            if _keep_split(src, record, path, line) and (pair := build(record, path, line)) is not None:
+        for line, record in iter_jsonl(path, build.errors):
+            if _keep_split(src, record, path, line, build.errors) and (pair := build(record, path, line)) is not None:
                 yield pair
 
 
@@ -114,8 +167,8 @@ def read_csv(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Pai
     """CSV/TSV with a header row, columns named by the source's config."""
     for name in _need_files(src):
         path = resolve_path(name, root)
-        for line, record in iter_csv(path, src.delimiter):
-            if _keep_split(src, record, path, line) and (pair := build(record, path, line)) is not None:
+        for line, record in iter_csv(path, src.delimiter, build.errors):
+            if _keep_split(src, record, path, line, build.errors) and (pair := build(record, path, line)) is not None:
                 yield pair
 
 
@@ -130,8 +183,11 @@ def read_line_aligned(src: SourceConfig, root: Path, build: _PairBuilder) -> Ite
         folder = resolve_path(folder_name, root)
         paths = [folder / f"{stem}.{src.split}" for stem in ("s1", "s2", "labels")]
         columns = [src.premise_column, src.hypothesis_column, src.label_column]
+        # Errors point at the file that holds the bad field.
+        by_field = dict(zip(columns, paths))
         iterators = [iter_lines(p) for p in paths]
         sentinel = (None, None)
+        line = 0
         while True:
             rows = [next(it, sentinel) for it in iterators]
             if all(r is sentinel for r in rows):
@@ -139,25 +195,30 @@ def read_line_aligned(src: SourceConfig, root: Path, build: _PairBuilder) -> Ite
             for path, row in zip(paths, rows):
                 if row is sentinel:
                     line = max(r[0] for r in rows if r is not sentinel)
-                    raise DataError(path, line, None, "file ends early: s1/s2/labels must have the same line count")
+                    raise DataError(
+                        path, line, None, "file ends early: s1/s2/labels must have the same line count", fatal=True
+                    )
             line = rows[0][0]
             record = dict(zip(columns, (text for _, text in rows)))
-            # Errors should point at the file that holds the bad field.
-            for path, column in zip(paths, columns):
-                if not record[column].strip() and column != src.label_column:
-                    raise DataError(path, line, column, "empty text")
-            try:
-                pair = build(record, paths[2], line)
-            except DataError as err:
-                raise DataError(
-                    paths[columns.index(err.field)] if err.field in columns else paths[2], line, err.field, err.problem
-                ) from None
-            if pair is not None:
+            undecoded = [(column, problem) for column in columns if (problem := bad_utf8(record[column]))]
+            if undecoded:
+                column, problem = undecoded[0]
+                build.errors.report(DataError(by_field[column], line, column, problem), record)
+                continue
+            if (pair := build(record, paths[2], line, paths=by_field)) is not None:
                 yield pair
+        if line == 0:
+            raise DataError(paths[0], None, None, "empty file", fatal=True)
 
 
 def _read_ids(path: Path) -> set[str]:
-    return {text.strip() for _, text in iter_lines(path) if text.strip()}
+    ids = set()
+    for line, text in iter_lines(path):
+        if problem := bad_utf8(text):
+            raise DataError(path, line, None, problem, fatal=True)
+        if text.strip():
+            ids.add(text.strip())
+    return ids
 
 
 def read_stance_bodies(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Pair]:
@@ -170,23 +231,27 @@ def read_stance_bodies(src: SourceConfig, root: Path, build: _PairBuilder) -> It
         raise ValueError(f"data source {source_name(src)!r}: stance_bodies needs bodies_file")
     bodies_path = resolve_path(src.bodies_file, root)
     bodies: dict[str, str] = {}
-    for line, record in iter_csv(bodies_path, ","):
-        body_id = record.get("Body ID")
-        if body_id is None:
-            raise DataError(bodies_path, line, "Body ID", "missing column")
-        bodies[str(body_id).strip()] = _text(record, "articleBody", bodies_path, line)
+    for line, record in iter_csv(bodies_path, ",", build.errors):
+        if "Body ID" not in record:
+            raise _missing(record, "Body ID", bodies_path, line, fatal=True)
+        try:
+            bodies[str(record["Body ID"]).strip()] = _text(record, "articleBody", bodies_path, line, True)
+        except DataError as err:
+            build.errors.report(err, record)
     keep = _read_ids(resolve_path(src.body_ids_file, root)) if src.body_ids_file else None
     body_column = src.premise_column
     for name in _need_files(src):
         path = resolve_path(name, root)
-        for line, record in iter_csv(path, ","):
+        for line, record in iter_csv(path, ",", build.errors):
             if body_column not in record:
-                raise DataError(path, line, body_column, "missing column")
+                raise _missing(record, body_column, path, line, fatal=True)
             body_id = str(record[body_column]).strip()
             if keep is not None and body_id not in keep:
                 continue
             if body_id not in bodies:
-                raise DataError(path, line, body_column, f"body id {body_id!r} not in {bodies_path}")
+                problem = f"body id {body_id!r} not in {bodies_path}"
+                build.errors.report(DataError(path, line, body_column, problem), record)
+                continue
             pair = build(record, path, line, premise=bodies[body_id])
             if pair is not None:
                 pair["id"] = f"{source_name(src)}:{path.name}:{line}"
@@ -213,14 +278,53 @@ READERS: dict[str, Reader] = {
 }
 
 
-def read_source(src: SourceConfig, root: Path) -> tuple[list[Pair], int]:
-    """All pairs of one source (before capping) and the number of rows skipped by ``skip_labels``.
+@dataclass
+class SourceRead:
+    """What reading one source gave: its pairs, rows dropped by ``skip_labels``, and bad rows skipped."""
 
-    Reads the hub data set instead of local files when ``hub_id`` is set.
+    pairs: list[Pair]
+    label_skipped: int = 0
+    bad_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_source(src: SourceConfig, root: Path, on_error: str = "raise") -> SourceRead:
+    """All pairs of one source (before capping), with what was skipped and why.
+
+    ``on_error`` (``raise`` or ``skip``) applies unless the source sets its own. Reads the hub data set
+    instead of local files when ``hub_id`` is set. A source whose every row is bad is an error in either mode.
     """
-    build = _PairBuilder(src)
+    build = _PairBuilder(src, on_error=on_error)
     if src.hub_id:
-        return list(read_hub(src, build)), build.skipped
-    if src.adapter not in READERS:
+        pairs = list(read_hub(src, build))
+    elif src.adapter in READERS:
+        pairs = list(READERS[src.adapter](src, root, build))
+    else:
         raise ValueError(f"data source {source_name(src)!r}: unknown adapter {src.adapter!r}; known: {sorted(READERS)}")
-    return list(READERS[src.adapter](src, root, build)), build.skipped
+    bad = build.errors.skipped
+    if bad and not pairs:
+        first = bad[0]
+        raise DataError(
+            first["file"],
+            first["line"],
+            first["field"],
+            f"{first['problem']} (all {len(bad)} rows of source {build.name!r} are bad, so skipping leaves nothing)",
+            fatal=True,
+        )
+    if bad:
+        log.warning(
+            "data source %r: skipped %d bad rows (on_error=skip), kept %d; first: %s, line %s, field %s: %s",
+            build.name,
+            len(bad),
+            len(pairs),
+            bad[0]["file"],
+            bad[0]["line"],
+            bad[0]["field"],
+            bad[0]["problem"],
+        )
+    return SourceRead(pairs, build.skipped, bad)
+
+
+def read_source(src: SourceConfig, root: Path, on_error: str = "raise") -> tuple[list[Pair], int]:
+    """All pairs of one source (before capping) and the number of rows skipped by ``skip_labels``."""
+    result = load_source(src, root, on_error)
+    return result.pairs, result.label_skipped

@@ -7,86 +7,157 @@ The rows are turned into a ``datasets.Dataset`` right after (see ``splits.py``).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from .errors import DataError, RowErrors
 
 # Some benchmark bodies (FNC-1, ARC) hold fields larger than csv's 128 KiB default limit.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 Record = dict[str, Any]
 
+ENCODING_HINT = "re-save the file as UTF-8 (for example: iconv -f latin1 -t utf-8 IN > OUT)"
+# Bytes that are not UTF-8 come back from the "surrogateescape" error handler as lone surrogates U+DC80-U+DCFF.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+_UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
-def _open_text(path: Path):
+
+def bad_utf8(text: str) -> str | None:
+    """Describe the first byte of ``text`` that was not UTF-8 (as read by :func:`open_text`), or ``None``."""
+    if text.isascii():
+        return None
+    found = _UNDECODED.search(text)
+    if found is None:
+        return None
+    byte = ord(found.group()) - 0xDC00
+    return f"not UTF-8 text (byte 0x{byte:02x} at character {found.start() + 1}); {ENCODING_HINT}"
+
+
+def open_text(path: Path):
+    """Open a UTF-8 text file for reading, so that every decoding problem can be named by line and field.
+
+    A leading UTF-8 byte-order mark (Excel, Notepad) is dropped. Bytes that are not UTF-8 do not stop the
+    read at some 8 KiB read-ahead boundary: they come back as lone surrogates, and the readers below
+    report them on their own line (see :func:`bad_utf8`). UTF-16/32 files (Excel's "Unicode text") are
+    recognised by their byte-order mark and refused as a whole.
+    """
     if not path.exists():
-        raise DataError(path, None, None, "file not found")
-    return path.open("r", encoding="utf-8", newline="")
+        raise DataError(path, None, None, "file not found", fatal=True)
+    if path.is_dir():
+        raise DataError(path, None, None, "is a folder, expected a file", fatal=True)
+    with path.open("rb") as raw:
+        head = raw.read(4)
+    if head.startswith(_UTF16_32_BOMS):
+        raise DataError(path, None, None, f"UTF-16/32 text, not UTF-8; {ENCODING_HINT}", fatal=True)
+    return path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
-    """Yield ``(line_number, object)`` for each non-blank line of a JSON Lines file."""
-    with _open_text(path) as handle:
-        line_no = 0
-        try:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise DataError(path, line_no, None, f"not valid JSON ({err.msg} at column {err.colno})") from None
-                if not isinstance(record, dict):
-                    raise DataError(path, line_no, None, f"expected a JSON object, got {type(record).__name__}")
-                yield line_no, record
-        except UnicodeDecodeError as err:
-            raise DataError(path, line_no + 1, None, f"not UTF-8 text ({err.reason})") from None
+
+def _undecoded_field(record: Record) -> str | None:
+    for name, value in record.items():
+        if isinstance(value, str) and bad_utf8(value):
+            return str(name)
+    return None
 
 
-def iter_csv(path: Path, delimiter: str | None = None) -> Iterator[tuple[int, Record]]:
+def iter_jsonl(path: Path, errors: RowErrors | None = None) -> Iterator[tuple[int, Record]]:
+    """Yield ``(line_number, object)`` for each non-blank line of a JSON Lines file.
+
+    A bad line (not JSON, not an object, not UTF-8) goes to ``errors``: raised by default, or skipped and
+    recorded with ``on_error=skip``. A file without a single non-blank line is an error.
+    """
+    errors = errors or RowErrors()
+    seen_content = False
+    with open_text(path) as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            seen_content = True
+            raw = line.rstrip("\r\n")
+            undecoded = bad_utf8(line)
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                problem = undecoded or f"not valid JSON ({err.msg} at column {err.colno})"
+                errors.report(DataError(path, line_no, None, problem), raw)
+                continue
+            if not isinstance(record, dict):
+                problem = f"expected a JSON object, got {type(record).__name__}"
+                errors.report(DataError(path, line_no, None, problem), raw)
+                continue
+            if undecoded:
+                errors.report(DataError(path, line_no, _undecoded_field(record), undecoded), raw)
+                continue
+            yield line_no, record
+    if not seen_content:
+        raise DataError(path, None, None, "empty file (no JSON lines)", fatal=True)
+
+
+def iter_csv(path: Path, delimiter: str | None = None, errors: RowErrors | None = None) -> Iterator[tuple[int, Record]]:
     """Yield ``(line_number, row)`` for a CSV/TSV file with a header row.
 
     ``.tsv``/``.txt`` files are read as tab-separated with no quoting (the MNLI and SICK convention: quotes
     are ordinary characters there); others as RFC 4180 CSV, where a quoted field may span lines. The line
-    number is where the record starts.
+    number is where the record starts. Rows with the wrong number of cells or bytes that are not UTF-8 go
+    to ``errors``; a missing or unreadable header, or a file with no rows, is an error for the whole file.
     """
+    errors = errors or RowErrors()
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() in {".tsv", ".txt"} else ","
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         reader = csv.reader(handle, delimiter=delimiter, quoting=quoting)
         start = 1
         try:
             header = next(reader, None)
             if header is None:
-                raise DataError(path, None, None, "empty file (no header row)")
+                raise DataError(path, None, None, "empty file (no header row)", fatal=True)
             header = [h.strip().lstrip("\ufeff") for h in header]
+            for name in header:
+                if undecoded := bad_utf8(name):
+                    raise DataError(path, 1, None, f"header: {undecoded}", fatal=True)
+            twice = sorted({h for h in header if header.count(h) > 1})
+            if twice:
+                raise DataError(path, 1, twice[0], "column named more than once in the header", fatal=True)
             start = reader.line_num + 1
+            rows = 0
             for row in reader:
                 line_no, start = start, reader.line_num + 1
                 if not row or all(not cell.strip() for cell in row):
                     continue
+                rows += 1
+                raw = delimiter.join(row)
                 if len(row) != len(header):
-                    raise DataError(
-                        path, line_no, None, f"expected {len(header)} columns ({', '.join(header)}), found {len(row)}"
-                    )
-                yield line_no, {name: value.rstrip("\r") for name, value in zip(header, row)}
-        except UnicodeDecodeError as err:
-            raise DataError(path, start, None, f"not UTF-8 text ({err.reason})") from None
+                    hint = ""
+                    if start - line_no > 1:
+                        hint = f" (this row runs over lines {line_no}-{start - 1}: an unclosed quote?)"
+                    problem = f"expected {len(header)} columns ({', '.join(header)}), found {len(row)}{hint}"
+                    errors.report(DataError(path, line_no, None, problem), raw)
+                    continue
+                record = {name: value.rstrip("\r") for name, value in zip(header, row)}
+                if undecoded := bad_utf8(raw):
+                    errors.report(DataError(path, line_no, _undecoded_field(record), undecoded), raw)
+                    continue
+                yield line_no, record
         except csv.Error as err:
-            raise DataError(path, start, None, f"malformed CSV ({err})") from None
+            raise DataError(path, start, None, f"malformed CSV ({err})", fatal=True) from None
+    if rows == 0:
+        raise DataError(path, None, None, "no data rows below the header", fatal=True)
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yield ``(line_number, text)`` for every line of a plain text file (line-aligned formats)."""
-    with _open_text(path) as handle:
-        line_no = 0
-        try:
-            for line_no, line in enumerate(handle, start=1):
-                yield line_no, line.rstrip("\r\n")
-        except UnicodeDecodeError as err:
-            raise DataError(path, line_no + 1, None, f"not UTF-8 text ({err.reason})") from None
+    """Yield ``(line_number, text)`` for every line of a plain text file (line-aligned formats).
+
+    Every line is yielded, bad ones included, because line-aligned files must stay aligned: bytes that are
+    not UTF-8 arrive as lone surrogates, and callers check each line with :func:`bad_utf8`.
+    """
+    with open_text(path) as handle:
+        for line_no, line in enumerate(handle, start=1):
+            yield line_no, line.rstrip("\r\n")

@@ -12,7 +12,8 @@ from datasets import ClassLabel, Dataset, Features, Value
 
 from ..config import DataConfig, SourceConfig
 from ..labels import LABELS
-from .adapters import Pair, read_source, source_name
+from .adapters import Pair, load_source, source_name
+from .augment import random_premise_neutrals, swap_contradictions
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,10 @@ class Splits:
     train: Dataset | None = None
     validation: Dataset | None = None
     test: dict[str, Dataset] = field(default_factory=dict)
-    # split -> source -> {"n": int, "skipped": int, "labels": {label: count}}
+    # split -> source -> {"n": int, "skipped": int, "bad": int, "labels": {label: count}}
     summary: dict[str, dict[str, dict]] = field(default_factory=dict)
+    # Bad rows stepped over with on_error=skip: file, line, field, problem, raw text (for skipped_rows.jsonl).
+    skipped_rows: list[dict] = field(default_factory=list)
 
 
 def shorthand_sources(data: DataConfig, split: str) -> list[SourceConfig]:
@@ -71,21 +74,35 @@ def _cap(pairs: list[Pair], limit: int | None, seed: int) -> list[Pair]:
     return pairs[:limit]
 
 
-def _stats(pairs: list[Pair], skipped: int = 0) -> dict:
+def _stats(pairs: list[Pair], skipped: int = 0, bad: int = 0) -> dict:
     counts = Counter(LABELS[p["label"]] for p in pairs)
-    return {"n": len(pairs), "skipped": skipped, "labels": {name: counts.get(name, 0) for name in LABELS}}
+    return {
+        "n": len(pairs),
+        "skipped": skipped,
+        "bad": bad,
+        "labels": {name: counts.get(name, 0) for name in LABELS},
+    }
 
 
-def _read(sources: list[SourceConfig], root: Path, seed: int, summary: dict) -> dict[str, list[Pair]]:
+def _read(
+    sources: list[SourceConfig],
+    root: Path,
+    seed: int,
+    summary: dict,
+    on_error: str = "raise",
+    bad_rows: list[dict] | None = None,
+) -> dict[str, list[Pair]]:
     out: dict[str, list[Pair]] = {}
     for src in sources:
         name = source_name(src)
-        pairs, skipped = read_source(src, root)
-        pairs = _cap(pairs, src.max_examples, seed)
+        read = load_source(src, root, on_error)
+        pairs = _cap(read.pairs, src.max_examples, seed)
         if not pairs:
             raise ValueError(f"data source {name!r} produced no pairs (files: {list(src.files)})")
         out.setdefault(name, []).extend(pairs)
-        summary[name] = _stats(out[name], skipped)
+        summary[name] = _stats(out[name], read.label_skipped, len(read.bad_rows))
+        if bad_rows is not None:
+            bad_rows.extend(read.bad_rows)
     return out
 
 
@@ -105,13 +122,14 @@ def build_splits(data: DataConfig, data_root: str | Path, splits: tuple[str, ...
 
     Training sources are concatenated into one mixture (each optionally capped by ``max_examples``).
     With no validation source, ``validation_fraction`` of the mixture is held back for validation.
+    Bad rows raise a :class:`DataError`, or with ``data.on_error=skip`` land in ``Splits.skipped_rows``.
     """
     root = Path(data_root).expanduser()
     result = Splits()
     for split in splits:
         sources = shorthand_sources(data, split) + list(getattr(data, split))
         result.summary[split] = {}
-        per_source = _read(sources, root, data.seed, result.summary[split])
+        per_source = _read(sources, root, data.seed, result.summary[split], data.on_error, result.skipped_rows)
         if split == "test":
             result.test = {name: _to_dataset(pairs) for name, pairs in per_source.items()}
             continue
@@ -127,18 +145,45 @@ def build_splits(data: DataConfig, data_root: str | Path, splits: tuple[str, ...
         result.train, result.validation = _to_dataset(train), _to_dataset(val)
         result.summary["validation"] = {"held back from train": _stats(val)}
         result.summary["train"]["(after hold-back)"] = _stats(train)
+    if result.train is not None and (data.augment.swap_contradictions > 0 or data.augment.random_premise_neutral > 0):
+        result.train = _augment(list(result.train), data, result.summary["train"])
     return result
 
 
+def _augment(train: list[Pair], data: DataConfig, summary: dict) -> Dataset:
+    """Add the configured augmentations to the training pairs and record their size in the summary."""
+    extra: list[Pair] = []
+    if data.augment.swap_contradictions > 0:
+        swapped = swap_contradictions(train, data.augment.swap_contradictions, data.seed)
+        summary["+ swapped contradictions"] = _stats(swapped)
+        extra += swapped
+    if data.augment.random_premise_neutral > 0:
+        neutrals = random_premise_neutrals(train, data.augment.random_premise_neutral, data.seed)
+        summary["+ random-premise neutrals"] = _stats(neutrals)
+        extra += neutrals
+    merged = train + extra
+    random.Random(data.seed + 1).shuffle(merged)
+    summary["(training total)"] = _stats(merged)
+    return _to_dataset(merged)
+
+
 def format_summary(summary: dict[str, dict[str, dict]]) -> str:
-    """A Markdown table: one row per split and source with its size and label balance."""
+    """A Markdown table: one row per split and source with its size and label balance.
+
+    ``skipped`` counts rows dropped on purpose (``skip_labels``), ``bad rows`` those stepped over with
+    ``on_error=skip`` (listed in ``skipped_rows.jsonl``).
+    """
     lines = [
-        "| split | source | n | " + " | ".join(LABELS) + " | skipped |",
-        "|---|---|---:|" + "---:|" * len(LABELS) + "---:|",
+        "| split | source | n | " + " | ".join(LABELS) + " | skipped | bad rows |",
+        "|---|---|---:|" + "---:|" * len(LABELS) + "---:|---:|",
     ]
     for split, sources in summary.items():
         for name, stats in sources.items():
             n = stats["n"] or 1
             cells = [f"{stats['labels'][lab]} ({100 * stats['labels'][lab] / n:.0f}%)" for lab in LABELS]
-            lines.append(f"| {split} | {name} | {stats['n']} | " + " | ".join(cells) + f" | {stats['skipped']} |")
+            lines.append(
+                f"| {split} | {name} | {stats['n']} | "
+                + " | ".join(cells)
+                + f" | {stats['skipped']} | {stats.get('bad', 0)} |"
+            )
     return "\n".join(lines)

@@ -1,0 +1,291 @@
+"""Inference throughput on CPU: stancekit's wrapper against plain transformers, in one run (issue #4).
+
+    python bench/inference.py                                   # 2,000 SNLI test pairs, the nli_mix model
+    python bench/inference.py --model-dir RUN/model --n 2000 --repeats 5 --data-root ../shared/data
+
+Variants, each measured in a fresh subprocess (so peak memory is its own and nothing is warm from another):
+
+  pipeline    transformers ``pipeline("text-classification")`` with text pairs, batch 32 (the baseline)
+  loop        a plain loop over batches of 32 in input order (tokenise, pad to the batch's longest, forward)
+  ours        ``StanceClassifier`` (PyTorch): tokenised once, batched by sorted token length
+  onnx        ``StanceClassifier(backend="onnx")``: ONNX Runtime, fp32
+  onnx-int8   ``StanceClassifier(backend="onnx-int8")``: ONNX Runtime, dynamically quantised int8 weights
+
+For each: pairs/second over the whole set (median of ``--repeats`` timed passes after one warm-up pass),
+peak resident memory (the process's RSS high-water mark), agreement of its labels with ``ours``, and
+accuracy against the gold labels. All variants use the same CPU thread count (``--threads``, default: the
+physical cores). ONNX files are exported before timing (once; cached in the model folder).
+Prints a table with the ratio to the pipeline baseline and writes JSON (``--json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+VARIANTS = ("pipeline", "loop", "ours", "onnx", "onnx-int8")
+LABELS = ("support", "contradict", "neutral")  # stancekit.labels.LABELS, repeated so children import less
+DEFAULT_MODEL = PROJECT_ROOT / "outputs" / "nli_mix_baseline" / "model"
+DEFAULT_DATA_ROOT = os.environ.get("STANCEKIT_DATA_ROOT", str(PROJECT_ROOT.parent / "shared" / "data"))
+RESULT_PREFIX = "BENCH_RESULT "
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model-dir", default=str(DEFAULT_MODEL), help="a saved stance model folder")
+    parser.add_argument("--data-root", default=DEFAULT_DATA_ROOT, help="benchmark data root (paths.data_root)")
+    parser.add_argument("--data", default="snli", help="data config whose first test set is used (configs/data)")
+    parser.add_argument("--n", "--limit", dest="n", type=int, default=2000, help="pairs, from the start of the set")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=5, help="timed passes per variant (the median is reported)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for every variant (default: cores)")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {VARIANTS}")
+    parser.add_argument("--json", default=str(PROJECT_ROOT / "bench" / "results" / "inference.json"))
+    parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--pairs-file", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def peak_rss_mb() -> float:
+    """This process's resident-memory high-water mark in MiB.
+
+    Linux: ``VmHWM`` of /proc/self/status, which belongs to this program's own address space. ``ru_maxrss``
+    would not do there: it carries over the parent's RSS at fork time through exec, so every child would
+    report at least the parent's peak. Elsewhere ``ru_maxrss`` (KiB on Linux, bytes on macOS).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+# ---------------------------------------------------------------------------------------------- child
+def make_runner(variant: str, model_dir: str, batch_size: int, threads: int):
+    """Load what ``variant`` needs and return ``run(premises, hypotheses) -> list of label ids``."""
+    import torch
+
+    torch.set_num_threads(threads)
+    if variant == "pipeline":
+        from transformers import pipeline
+
+        pipe = pipeline("text-classification", model=model_dir, device="cpu")
+
+        def run(premises, hypotheses):
+            inputs = [{"text": p, "text_pair": h} for p, h in zip(premises, hypotheses)]
+            return [LABELS.index(r["label"]) for r in pipe(inputs, batch_size=batch_size, truncation=True)]
+
+        return run
+    if variant == "loop":
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+
+        @torch.inference_mode()
+        def run(premises, hypotheses):
+            out = []
+            for i in range(0, len(premises), batch_size):
+                enc = tokenizer(
+                    premises[i : i + batch_size],
+                    hypotheses[i : i + batch_size],
+                    padding=True,
+                    truncation=True,
+                    return_tensors="pt",
+                )
+                out += model(**enc).logits.argmax(-1).tolist()
+            return out
+
+        return run
+    from stancekit import StanceClassifier
+
+    backend = "torch" if variant == "ours" else variant
+    clf = StanceClassifier.from_pretrained(
+        model_dir, device="cpu", batch_size=batch_size, backend=backend, num_threads=threads
+    )
+
+    def run(premises, hypotheses):
+        return clf.predict_proba(list(zip(premises, hypotheses))).argmax(axis=1).tolist()
+
+    return run
+
+
+def child(args: argparse.Namespace) -> dict:
+    """Measure one variant in this (fresh) process; return its numbers and predictions."""
+    data = json.loads(Path(args.pairs_file).read_text(encoding="utf-8"))
+    premises, hypotheses = data["premises"], data["hypotheses"]
+    threads = args.threads
+    started = time.perf_counter()
+    run = make_runner(args.child, args.model_dir, args.batch_size, threads)
+    load_seconds = time.perf_counter() - started
+    run(premises[: 4 * args.batch_size], hypotheses[: 4 * args.batch_size])  # warm-up: threads, allocator
+    times, predictions = [], []
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        predictions = run(premises, hypotheses)
+        times.append(time.perf_counter() - started)
+    return {
+        "variant": args.child,
+        "pairs": len(premises),
+        "seconds": times,
+        "pairs_per_second": len(premises) / statistics.median(times),
+        "load_seconds": load_seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "threads": threads,
+        "predictions": predictions,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- parent
+def load_pairs(args: argparse.Namespace) -> dict:
+    """The first ``--n`` test pairs of ``--data`` (stancekit's own adapter and label map) with gold label ids."""
+    from hydra import compose, initialize_config_dir
+
+    from stancekit.cli import CONFIG_DIR
+    from stancekit.data import build_splits
+
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("evaluate", [f"data={args.data}", f"paths.data_root={args.data_root}", "model_dir=unused"])
+    tests = build_splits(cfg.data, cfg.paths.data_root, ("test",)).test
+    if not tests:
+        raise SystemExit(f"data config {args.data!r} has no test set")
+    name, ds = next(iter(tests.items()))
+    ds = ds.select(range(min(args.n, len(ds))))
+    return {
+        "set": name,
+        "premises": list(ds["premise"]),
+        "hypotheses": list(ds["hypothesis"]),
+        "labels": [int(x) for x in ds["label"]],
+    }
+
+
+def prepare_onnx(model_dir: str, variants: list[str]) -> None:
+    """Export (and quantise) before timing, so no variant's time or memory includes the one-off export."""
+    from stancekit import StanceClassifier
+
+    for backend in ("onnx", "onnx-int8"):
+        if backend in variants:
+            StanceClassifier.from_pretrained(model_dir, device="cpu", backend=backend)
+
+
+def run_child(variant: str, args: argparse.Namespace, pairs_file: Path) -> dict:
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        variant,
+        "--pairs-file",
+        str(pairs_file),
+        "--model-dir",
+        args.model_dir,
+        "--batch-size",
+        str(args.batch_size),
+        "--repeats",
+        str(args.repeats),
+        "--threads",
+        str(args.threads),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX) :])
+    raise RuntimeError(f"variant {variant} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+
+
+def machine() -> dict:
+    """CPU model and core counts, for the record beside the numbers."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import psutil
+
+    return {"cpu": model, "physical_cores": psutil.cpu_count(logical=False), "logical_cpus": os.cpu_count()}
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown table of the results, with the ratio to the pipeline baseline (when it was run)."""
+    base = next((r["pairs_per_second"] for r in rows if r["variant"] == "pipeline"), None)
+    lines = [
+        "| variant | pairs/s | × pipeline | peak RSS (MB) | labels = PyTorch wrapper | accuracy |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        ratio = f"{r['pairs_per_second'] / base:.2f}×" if base else "–"
+        agree = f"{r['agreement']:.2%}" if r.get("agreement") is not None else "–"
+        lines.append(
+            f"| {r['variant']} | {r['pairs_per_second']:.0f} | {ratio} | {r['peak_rss_mb']:.0f} | {agree} | "
+            f"{r['accuracy']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict | None:
+    args = parse_args(argv)
+    if args.child:
+        print(RESULT_PREFIX + json.dumps(child(args)), flush=True)
+        return None
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        raise SystemExit(f"unknown variants {sorted(unknown)}; known: {VARIANTS}")
+    from stancekit.inference import default_num_threads
+
+    args.threads = args.threads or default_num_threads()
+    data = load_pairs(args)
+    prepare_onnx(args.model_dir, variants)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        pairs_file = Path(tmp) / "pairs.json"
+        pairs_file.write_text(json.dumps(data), encoding="utf-8")
+        for variant in variants:
+            print(f"[bench] {variant} ...", file=sys.stderr, flush=True)
+            rows.append(run_child(variant, args, pairs_file))
+    reference = next((r["predictions"] for r in rows if r["variant"] == "ours"), None)
+    gold = data["labels"]
+    for r in rows:
+        preds = r.pop("predictions")
+        r["accuracy"] = sum(p == g for p, g in zip(preds, gold)) / len(gold)
+        r["agreement"] = sum(p == q for p, q in zip(preds, reference)) / len(gold) if reference else None
+        r["predicted"] = {lab: preds.count(i) for i, lab in enumerate(LABELS)}
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "model_dir": args.model_dir,
+        "set": data["set"],
+        "pairs": len(gold),
+        "batch_size": args.batch_size,
+        "repeats": args.repeats,
+        "threads": args.threads,
+        "rows": rows,
+    }
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"{len(gold)} pairs of {data['set']}, batch {args.batch_size}, median of {args.repeats}; {result['machine']}")
+    print(table(rows))
+    print(f"JSON: {out}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

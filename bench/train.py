@@ -1,0 +1,207 @@
+"""Training throughput on CPU: stancekit's recipe against fixed-length padding, in one run (issue #4).
+
+    python bench/train.py                              # MiniLM on nli_mix, 60 optimiser steps per row
+    python bench/train.py --steps 60 --rows pad128,dynamic,grouped --data-root ../shared/data
+    python bench/train.py --rows grouped --set model.max_length=128 --set train.eval_batch_size=32   # one recipe
+
+Rows (each ``stancekit.training.train`` with config overrides, in a fresh subprocess so that peak memory is
+its own; same model, data, seed and number of steps):
+
+  pad128    every batch padded to 128 tokens, random order: the ``run_glue.py`` default
+            (``model.max_length=128 train.pad_to_max_length=true train.group_by_length=false``)
+  dynamic   dynamic padding (each batch to its longest pair), random order (``train.group_by_length=false``)
+  grouped   dynamic padding, length-grouped batches: stancekit's default recipe
+
+For each: training examples/second over the timed steps (first step start to last step end: forward,
+backward and optimiser, no evaluation), the projected time of one epoch of the training split at that
+rate, peak resident memory (after setup, through training, and overall with the evaluation and saving
+that follow), and the validation accuracy/macro-F1 of the model after those steps (a short run: a sanity
+check, noisy). Prints a table with the ratio to the first row and writes JSON (``--json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from inference import RESULT_PREFIX, machine, peak_rss_mb  # noqa: E402  (bench/ is not a package)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA_ROOT = os.environ.get("STANCEKIT_DATA_ROOT", str(PROJECT_ROOT.parent / "shared" / "data"))
+ROWS: dict[str, tuple[str, list[str]]] = {
+    "pad128": (
+        "pad to 128, random order (run_glue.py)",
+        ["model.max_length=128", "train.pad_to_max_length=true", "train.group_by_length=false"],
+    ),
+    "dynamic": ("dynamic padding, random order", ["train.group_by_length=false"]),
+    "grouped": ("dynamic padding, length-grouped (ours)", []),
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--experiment", default="nli_mix", help="experiment config ('' for none)")
+    parser.add_argument("--data", default=None, help="data config, when not the experiment's")
+    parser.add_argument("--model", default="packaged:all-MiniLM-L6-v2", help="model.name_or_path")
+    parser.add_argument("--data-root", default=DEFAULT_DATA_ROOT, help="benchmark data root (paths.data_root)")
+    parser.add_argument("--steps", type=int, default=60, help="optimiser steps per row")
+    parser.add_argument("--batch-size", type=int, default=None, help="train.batch_size (default: the config's)")
+    parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {list(ROWS)}")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override for every row"
+    )
+    parser.add_argument("--json", default=str(PROJECT_ROOT / "bench" / "results" / "train.json"))
+    parser.add_argument("--child", choices=list(ROWS), help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def overrides(args: argparse.Namespace, row: str, run_dir: str) -> list[str]:
+    """The config overrides of one row: the common short-run settings, the row's own, then ``--set``."""
+    common = [f"experiment={args.experiment}"] if args.experiment else []
+    common += [f"data={args.data}"] if args.data else []
+    common += [
+        f"model.name_or_path={args.model}",
+        f"paths.data_root={args.data_root}",
+        f"paths.output_dir={run_dir}",
+        f"train.max_steps={args.steps}",
+        "train.report_to=[none]",
+        "train.disable_tqdm=true",
+        "train.early_stopping_patience=0",
+        "train.save_total_limit=1",
+        "run_test=false",
+    ]
+    common += [f"train.batch_size={args.batch_size}"] if args.batch_size else []
+    return common + ROWS[row][1] + list(args.set)
+
+
+# ---------------------------------------------------------------------------------------------- child
+def child(args: argparse.Namespace) -> dict:
+    """Train one row in this (fresh) process with stancekit's own training code; return its numbers."""
+    from hydra import compose, initialize_config_dir
+    from transformers import TrainerCallback
+
+    from stancekit.cli import CONFIG_DIR
+    from stancekit.training import train
+
+    class StepClock(TrainerCallback):
+        """Times the optimiser steps only (evaluation and saving happen outside them) and samples memory."""
+
+        def __init__(self):
+            self.first = self.last = None
+            self.steps = 0
+            self.rss_setup = self.rss_train = 0.0
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.rss_setup = peak_rss_mb()
+
+        def on_step_begin(self, args, state, control, **kwargs):
+            if self.first is None:
+                self.first = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.last = time.perf_counter()
+            self.steps = state.global_step
+            self.rss_train = peak_rss_mb()
+
+    with tempfile.TemporaryDirectory() as run_dir:
+        with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+            cfg = compose("train", overrides(args, args.child, run_dir))
+        clock = StepClock()
+        started = time.perf_counter()
+        metrics = train(cfg, callbacks=[clock])
+        wall = time.perf_counter() - started
+        summary = json.loads((Path(run_dir) / "train_summary.json").read_text(encoding="utf-8"))
+    per_step = cfg.train.batch_size * cfg.train.gradient_accumulation_steps
+    seconds = clock.last - clock.first
+    examples_per_second = clock.steps * per_step / seconds
+    return {
+        "row": args.child,
+        "description": ROWS[args.child][0],
+        "overrides": ROWS[args.child][1] + list(args.set),
+        "steps": clock.steps,
+        "examples": clock.steps * per_step,
+        "train_seconds": seconds,
+        "examples_per_second": examples_per_second,
+        "train_examples": summary["train_examples"],
+        "epoch_minutes": summary["train_examples"] / examples_per_second / 60,
+        "wall_seconds": wall,
+        "peak_rss_mb_setup": clock.rss_setup,
+        "peak_rss_mb_train": clock.rss_train,
+        "peak_rss_mb": peak_rss_mb(),
+        "max_length": cfg.model.max_length,
+        "batch_size": cfg.train.batch_size,
+        "val_accuracy": metrics.get("accuracy"),
+        "val_macro_f1": metrics.get("macro_f1"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- parent
+def run_child(row: str, argv: list[str]) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), *argv, "--child", row]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX) :])
+    raise RuntimeError(f"row {row} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown table, with the ratio of examples/second to the first row."""
+    base = rows[0]["examples_per_second"]
+    lines = [
+        "| recipe | examples/s | × first row | epoch (min, projected) | peak RSS train / all (MB) | val acc "
+        "| val macro-F1 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['description']} | {r['examples_per_second']:.1f} | {r['examples_per_second'] / base:.2f}× | "
+            f"{r['epoch_minutes']:.1f} | {r['peak_rss_mb_train']:.0f} / {r['peak_rss_mb']:.0f} | "
+            f"{r['val_accuracy']:.4f} | {r['val_macro_f1']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict | None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    if args.child:
+        print(RESULT_PREFIX + json.dumps(child(args)), flush=True)
+        return None
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    unknown = set(rows) - set(ROWS)
+    if unknown:
+        raise SystemExit(f"unknown rows {sorted(unknown)}; known: {list(ROWS)}")
+    results = []
+    for row in rows:
+        print(f"[bench] {row}: {ROWS[row][0]} ...", file=sys.stderr, flush=True)
+        results.append(run_child(row, argv))
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "command": shlex.join(["python", "bench/train.py", *argv]),
+        "model": args.model,
+        "experiment": args.experiment,
+        "steps": args.steps,
+        "rows": results,
+    }
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"{args.steps} steps per row, {args.model}, experiment {args.experiment or '-'}; {result['machine']}")
+    print(table(results))
+    print(f"JSON: {out}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

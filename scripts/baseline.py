@@ -1,0 +1,25 @@
+"""Score a reference baseline (majority, TF-IDF + logistic regression, hypothesis-only) like a model.
+
+    python scripts/baseline.py baseline=majority data=nli_mix
+    python scripts/baseline.py baseline=tfidf data=nli_mix
+    python scripts/baseline.py baseline=hypothesis_only data=nli_mix
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+from stancekit.cli import CONFIG_DIR, metrics_table, set_project_root
+from stancekit.scoring import evaluate_baseline
+
+set_project_root()
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="baseline")
+def main(cfg: DictConfig) -> None:
+    metrics = evaluate_baseline(cfg)
+    print("\n" + metrics_table(metrics))
+    print(f"\nreport: {cfg.paths.output_dir}/report.md")
+
+
+if __name__ == "__main__":
+    main()

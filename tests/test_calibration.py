@@ -1,0 +1,78 @@
+"""Temperature scaling, ECE/NLL, selective prediction (abstention) and the coverage table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stancekit import calibration
+from stancekit.inference import StanceClassifier
+
+
+def overconfident_case(n: int = 3000, seed: int = 0):
+    """Logits whose softmax says ~99 % while the model is right ~70 % of the time: miscalibrated by construction."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    predicted = np.where(rng.random(n) < 0.7, labels, (labels + rng.integers(1, 3, n)) % 3)
+    logits = rng.normal(0, 0.3, (n, 3))
+    logits[np.arange(n), predicted] += 5.0
+    return logits, labels
+
+
+def test_temperature_scaling_fixes_an_overconfident_model():
+    logits, labels = overconfident_case()
+    t = calibration.fit_temperature(logits, labels)
+    assert t > 2, "an over-confident model needs T > 1"
+    before = calibration.ece(calibration.probabilities(logits), labels)
+    after = calibration.ece(calibration.probabilities(logits, t), labels)
+    assert before > 0.2 and after < 0.03
+    assert calibration.nll(logits, labels, t) < calibration.nll(logits, labels)
+    # Scaling never changes a prediction.
+    assert (calibration.probabilities(logits, t).argmax(1) == logits.argmax(1)).all()
+
+
+def test_well_calibrated_model_keeps_temperature_near_one():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 1.5, (4000, 3))
+    probs = calibration.probabilities(logits)
+    labels = np.array([rng.choice(3, p=p) for p in probs])  # labels drawn from the model's own beliefs
+    assert calibration.fit_temperature(logits, labels) == pytest.approx(1.0, abs=0.1)
+    assert calibration.ece(probs, labels) < 0.03
+
+
+def test_ece_by_hand():
+    probs = np.array([[0.9, 0.05, 0.05], [0.9, 0.05, 0.05], [0.6, 0.2, 0.2], [0.6, 0.2, 0.2]])
+    labels = np.array([0, 1, 0, 0])
+    # Bin (0.867, 0.933]: confidence 0.9, accuracy 0.5; bin (0.533, 0.6]: confidence 0.6, accuracy 1.0.
+    assert calibration.ece(probs, labels) == pytest.approx(0.5 * 0.4 + 0.5 * 0.4)
+
+
+def test_accuracy_at_coverage():
+    probs = np.array([[0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.5, 0.3, 0.2], [0.4, 0.35, 0.25]])
+    labels = np.array([0, 0, 1, 1])  # the two most confident are right, the two least are wrong
+    table = calibration.accuracy_at_coverage(probs, labels)
+    assert table["100%"] == 0.5 and table["50%"] == 1.0
+
+
+def test_abstention_flag(tiny_model_dir):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from stancekit.labels import ID2LABEL, LABEL2ID
+
+    model = AutoModelForSequenceClassification.from_pretrained(
+        tiny_model_dir, num_labels=3, id2label=ID2LABEL, label2id=LABEL2ID
+    )
+    clf = StanceClassifier(model, AutoTokenizer.from_pretrained(tiny_model_dir), device="cpu")
+    pairs = [("the council approved the budget", "the budget was approved")] * 2
+    # A random model is unsure: every top probability is well under 0.9 ...
+    kept = clf.classify(pairs, min_confidence=0.0)
+    flagged = clf.classify(pairs, min_confidence=0.9)
+    assert [p.abstained for p in kept] == [False, False]
+    assert [p.abstained for p in flagged] == [True, True]
+    # ... abstentions are kept, with their label and probabilities, not dropped.
+    assert [p.label for p in flagged] == [p.label for p in kept] == clf.predict(pairs)
+    assert sum(flagged[0].probabilities.values()) == pytest.approx(1.0)
+    # A higher temperature flattens the probabilities without changing labels.
+    clf.temperature = 5.0
+    assert clf.classify(pairs)[0].confidence < kept[0].confidence
+    assert clf.predict(pairs) == [p.label for p in kept]

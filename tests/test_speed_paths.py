@@ -1,0 +1,274 @@
+"""The fast paths give the same answers as the slow ones (correctness only; speed is bench/'s job).
+
+Length-sorted batching returns results in input order and equal to one-by-one predictions; the ONNX fp32
+backend computes what PyTorch computes, int8 gives valid probabilities, both keep labels and temperature;
+streaming ``predict_file`` writes every line in order; fixed-length padding exists only as the benchmark
+option; and the two bench scripts still run (on a tiny slice, with a tiny model).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import SAMPLE_DIR, compose_config
+from stancekit import LABELS, StanceClassifier
+from stancekit.artifacts import update_metadata
+from stancekit.cli import PROJECT_ROOT
+from stancekit.config import ModelConfig
+from stancekit.inference import default_num_threads
+from stancekit.modeling import build_model, load_tokenizer
+from stancekit.scoring import predict_file
+from stancekit.training import collator, tokenize
+
+pytest.importorskip("onnxruntime")
+from stancekit import onnx_backend  # noqa: E402
+
+
+def _sample_pairs() -> list[tuple[str, str]]:
+    rows = [json.loads(line) for line in (SAMPLE_DIR / "test.jsonl").read_text().splitlines()]
+    pairs = [(r["premise"], r["hypothesis"]) for r in rows]
+    random.Random(0).shuffle(pairs)  # so input order is not length order
+    return pairs
+
+
+PAIRS = _sample_pairs()
+
+
+@pytest.fixture(scope="module")
+def stance_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny random BERT with a fresh 3-way head and our labels, saved as a model folder (not trained)."""
+    folder = tmp_path_factory.mktemp("tiny-stance")
+    cfg = ModelConfig(name_or_path=str(tiny_model_dir), max_length=64)
+    torch.manual_seed(1)
+    build_model(cfg).save_pretrained(folder)
+    load_tokenizer(cfg).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def clf(stance_dir):
+    return StanceClassifier.from_pretrained(stance_dir, device="cpu", batch_size=7)
+
+
+# ---------------------------------------------------------------------------------------------- wrapper
+def test_sorted_batches_come_back_in_input_order_and_equal_one_by_one(clf):
+    lengths = [len(clf.tokenizer(p, h)["input_ids"]) for p, h in PAIRS]
+    assert lengths != sorted(lengths), "the test needs pairs that sorting reorders"
+    batched = clf.predict_logits(PAIRS)
+    one_by_one = np.stack([clf.predict_logits([pair])[0] for pair in PAIRS])
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+    assert clf.predict(PAIRS) == [LABELS[int(i)] for i in one_by_one.argmax(axis=1)]
+    # Another batch size forms other batches, with the same answers.
+    np.testing.assert_allclose(clf.predict_logits(PAIRS, batch_size=64), batched, atol=1e-5)
+
+
+def test_thread_count_is_an_option(stance_dir):
+    before = torch.get_num_threads()
+    try:
+        assert 1 <= default_num_threads() <= (os.cpu_count() or 1)
+        one = StanceClassifier.from_pretrained(stance_dir, device="cpu", num_threads=1)
+        assert one.num_threads == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+# ---------------------------------------------------------------------------------------------- ONNX
+def test_onnx_fp32_agrees_with_torch_and_is_cached(stance_dir, clf, monkeypatch):
+    onnx_clf = StanceClassifier.from_pretrained(stance_dir, backend="onnx", batch_size=7)
+    assert onnx_clf.backend == "onnx" and onnx_clf.labels == clf.labels
+    np.testing.assert_allclose(onnx_clf.predict_logits(PAIRS), clf.predict_logits(PAIRS), atol=1e-4)
+    np.testing.assert_allclose(onnx_clf.predict_proba(PAIRS), clf.predict_proba(PAIRS), atol=1e-4)
+    assert onnx_clf.predict(PAIRS) == clf.predict(PAIRS)
+    assert (stance_dir / "onnx" / "model.onnx").is_file() and (stance_dir / "onnx" / "export.json").is_file()
+
+    # The second load uses the cached file: exporting again would fail here.
+    def no_export(*args, **kwargs):
+        raise AssertionError("exported again although the cache is current")
+
+    monkeypatch.setattr(onnx_backend, "export_onnx", no_export)
+    StanceClassifier.from_pretrained(stance_dir, backend="onnx")
+
+
+def test_onnx_int8_gives_valid_probabilities(stance_dir):
+    int8 = StanceClassifier.from_pretrained(stance_dir, backend="onnx-int8")
+    probs = int8.predict_proba(PAIRS)
+    assert probs.shape == (len(PAIRS), len(LABELS))
+    assert np.all(probs >= 0) and np.all(probs <= 1)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert set(int8.predict(PAIRS)) <= set(LABELS)
+    fp32, quantised = stance_dir / "onnx" / "model.onnx", stance_dir / "onnx" / "model.int8.onnx"
+    assert quantised.stat().st_size < fp32.stat().st_size  # int8 weights, not a copy
+
+
+def test_onnx_backends_apply_the_stored_temperature(stance_dir, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(stance_dir, folder, ignore=shutil.ignore_patterns("onnx"))
+    update_metadata(folder, temperature=2.5)
+    for backend in ("torch", "onnx", "onnx-int8"):
+        c = StanceClassifier.from_pretrained(folder, device="cpu", backend=backend)
+        assert c.temperature == 2.5
+        logits = c.predict_logits(PAIRS[:5]) / 2.5
+        expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(c.predict_proba(PAIRS[:5]), expected, atol=1e-6)
+
+
+def test_onnx_cache_follows_the_model(stance_dir, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(stance_dir, folder)  # with its onnx/ cache
+    assert onnx_backend.cached_file(folder, "onnx") is not None
+    config = json.loads((folder / "config.json").read_text())
+    config["classifier_dropout"] = 0.2  # a changed model folder: the export no longer matches it
+    (folder / "config.json").write_text(json.dumps(config))
+    assert onnx_backend.cached_file(folder, "onnx") is None
+    assert onnx_backend.cached_file(folder, "onnx-int8") is None
+
+
+def test_backend_option_is_checked(stance_dir):
+    with pytest.raises(ValueError, match="backend must be one of"):
+        StanceClassifier.from_pretrained(stance_dir, backend="tensorrt")
+    with pytest.raises(ValueError, match="runs on the CPU"):
+        StanceClassifier.from_pretrained(stance_dir, backend="onnx", device="cuda")
+
+
+# ---------------------------------------------------------------------------------------------- streaming
+@pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
+def test_predict_file_streams_every_line_in_order(stance_dir, tmp_path, monkeypatch, backend):
+    rows = [{"id": i, "premise": p, "hypothesis": h, "extra": [i]} for i, (p, h) in enumerate(PAIRS[:23])]
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    cfg = compose_config(
+        "predict",
+        [
+            f"model_dir={stance_dir}",
+            f"input={inp}",
+            f"output={out}",
+            f"paths.output_dir={tmp_path}",
+            "device=cpu",
+            f"backend={backend}",
+        ],
+    )
+    calls = []
+    original = StanceClassifier.predict_proba
+
+    def recording(self, pairs, *args, **kwargs):
+        calls.append(len(pairs))
+        return original(self, pairs, *args, **kwargs)
+
+    monkeypatch.setattr(StanceClassifier, "predict_proba", recording)
+    assert predict_file(cfg, chunk_size=5) == 23
+    assert calls == [5, 5, 5, 5, 3]  # chunk by chunk, never the whole file at once
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in written] == list(range(23))
+    assert [r["extra"] for r in written] == [[i] for i in range(23)]
+    monkeypatch.setattr(StanceClassifier, "predict_proba", original)
+    expected = StanceClassifier.from_pretrained(stance_dir, device="cpu", backend=backend).predict(PAIRS[:23])
+    assert [r["prediction"] for r in written] == expected
+    assert not (tmp_path / "out.jsonl.tmp").exists()
+
+
+def test_predict_file_bad_line_leaves_no_output(stance_dir, tmp_path):
+    inp = tmp_path / "in.jsonl"
+    good = [json.dumps({"premise": p, "hypothesis": h}) for p, h in PAIRS[:12]]
+    inp.write_text("\n".join(good) + '\n{"premise": "only a premise"}\n')
+    out = tmp_path / "out.jsonl"
+    cfg = compose_config(
+        "predict",
+        [f"model_dir={stance_dir}", f"input={inp}", f"output={out}", f"paths.output_dir={tmp_path}", "device=cpu"],
+    )
+    with pytest.raises(ValueError, match=r"line 13.*hypothesis"):
+        predict_file(cfg, chunk_size=4)  # chunks were already written when line 13 is read
+    assert not out.exists() and not (tmp_path / "out.jsonl.tmp").exists()
+
+
+# ---------------------------------------------------------------------------------------------- training
+def test_padding_is_dynamic_unless_the_benchmark_option_asks(tiny_model_dir, tmp_path):
+    from datasets import Dataset
+
+    cfg = compose_config(
+        "train", [f"model.name_or_path={tiny_model_dir}", "model.max_length=64", f"paths.output_dir={tmp_path}"]
+    )
+    tokenizer = load_tokenizer(cfg.model)
+    data = Dataset.from_dict(
+        {"premise": [p for p, _ in PAIRS[:8]], "hypothesis": [h for _, h in PAIRS[:8]], "label": [0] * 8}
+    )
+    features = [dict(row) for row in tokenize(data, tokenizer, 64).remove_columns("length")]
+    longest = max(len(f["input_ids"]) for f in features)
+    assert longest < 64
+    assert collator(tokenizer, cfg)(features)["input_ids"].shape == (8, longest)
+    cfg.train.pad_to_max_length = True
+    assert collator(tokenizer, cfg)(features)["input_ids"].shape == (8, 64)
+
+
+# ---------------------------------------------------------------------------------------------- bench scripts
+def _run(args: list[str]) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
+    done = subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_bench_inference_runs_on_a_tiny_slice(stance_dir, tmp_path):
+    out = tmp_path / "inference.json"
+    done = _run(
+        [
+            "bench/inference.py",
+            "--model-dir",
+            str(stance_dir),
+            "--data",
+            "sample",
+            "--limit",
+            "64",
+            "--repeats",
+            "1",
+            "--threads",
+            "1",
+            "--json",
+            str(out),
+        ]
+    )
+    result = json.loads(out.read_text())
+    rows = {r["variant"]: r for r in result["rows"]}
+    assert list(rows) == ["pipeline", "loop", "ours", "onnx", "onnx-int8"]
+    assert result["pairs"] == 60  # the sample's whole test set
+    for r in rows.values():
+        assert r["pairs_per_second"] > 0 and r["peak_rss_mb"] > 0 and 0 <= r["accuracy"] <= 1
+    # Same model, same labels: the baseline, the plain loop and fp32 ONNX agree with the wrapper.
+    for name in ("pipeline", "loop", "ours", "onnx"):
+        assert rows[name]["agreement"] == 1.0, name
+    assert "| pipeline |" in done.stdout and "1.00×" in done.stdout
+
+
+def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
+    out = tmp_path / "train.json"
+    _run(
+        [
+            "bench/train.py",
+            "--experiment",
+            "",
+            "--model",
+            str(tiny_model_dir),
+            "--steps",
+            "2",
+            "--batch-size",
+            "8",
+            "--json",
+            str(out),
+        ]
+    )
+    rows = {r["row"]: r for r in json.loads(out.read_text())["rows"]}
+    assert list(rows) == ["pad128", "dynamic", "grouped"]
+    assert rows["pad128"]["max_length"] == 128
+    for r in rows.values():
+        assert r["steps"] == 2 and r["examples"] == 16 and r["examples_per_second"] > 0
+        assert r["peak_rss_mb"] >= r["peak_rss_mb_train"] >= r["peak_rss_mb_setup"] > 0
+        assert 0 <= r["val_macro_f1"] <= 1
