@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import resource
+import shlex
 import statistics
 import subprocess
 import sys
@@ -269,7 +270,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": shlex.join(["python", "bench/inference.py", *(sys.argv[1:] if argv is None else argv)]),
         "model_dir": args.model_dir,
         "set": data["set"],
         "pairs": len(gold),

@@ -76,3 +76,28 @@ def test_abstention_flag(tiny_model_dir):
     clf.temperature = 5.0
     assert clf.classify(pairs)[0].confidence < kept[0].confidence
     assert clf.predict(pairs) == [p.label for p in kept]
+
+
+def test_fit_on_dataset_pairs_logits_with_their_own_labels():
+    """Logits are computed in data set order, so a model that is right 80 % of the time gets T near what
+    its own (aligned) logits call for, not the flat T a shuffled pairing would give."""
+    from datasets import Dataset
+
+    rng = np.random.default_rng(3)
+    n = 600
+    labels = rng.integers(0, 3, n).tolist()
+    data = Dataset.from_dict(
+        {"premise": [f"p{i}" for i in range(n)], "hypothesis": [f"h{i}" for i in range(n)], "label": labels}
+    )
+    truth = dict(zip(data["hypothesis"], labels))
+    noisy = {h: (y if rng.random() < 0.8 else (y + 1) % 3) for h, y in truth.items()}
+
+    def predict_logits(pairs):
+        return np.array([np.eye(3)[noisy[h]] * 2.0 for _, h in pairs])
+
+    t, logits, got_labels = calibration.fit_on_dataset(predict_logits, data)
+    assert got_labels == labels
+    assert (logits.argmax(1) == np.array([noisy[h] for h in data["hypothesis"]])).all()
+    # Aligned: about 80 % right, so T stays moderate; misaligned labels (33 % right) would push T to its bound.
+    assert 0.5 < t < 3.0
+    assert calibration.nll(logits, labels, t) < calibration.nll(logits, labels, 20.0)

@@ -98,7 +98,7 @@ def test_symmetry_and_paraphrase_groups():
 
 def test_irrelevant_and_blank_premise_probes():
     for c in SUITE["irrelevant_evidence"]:
-        assert c.expected == "neutral" and len(c.premise.split()) > 40
+        assert c.expected == "neutral" and len(c.premise.split()) >= 35  # 4-7 sentences
         names = set(re.findall(r"[A-Z][a-z]+", c.hypothesis)) - {"The"}
         assert names and not names & set(re.findall(r"[A-Z][a-z]+", c.premise)), c
     assert all(c.premise == "" and c.expected == "not_confident" for c in SUITE["premise_blanked"])

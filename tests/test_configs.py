@@ -55,7 +55,7 @@ def test_every_yaml_file_is_validated_by_a_test():
     # document/ is composed with evaluate and predict in tests/test_document.py; hparams_search/ and
     # hydra/launcher/ (a level deeper) in tests/test_sweeps.py.
     assert groups == {"data", "model", "train", "experiment", "paths", "document", "hparams_search"}
-    assert {p.stem for p in CONFIGS.glob("*.yaml")} == {"train", "evaluate", "predict", "baseline"}
+    assert {p.stem for p in CONFIGS.glob("*.yaml")} == {"train", "evaluate", "predict", "baseline", "calibrate"}
 
 
 def test_default_train_config():

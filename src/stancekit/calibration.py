@@ -43,6 +43,17 @@ def fit_temperature(logits: np.ndarray, labels: Sequence[int]) -> float:
     return float(np.exp(result.x))
 
 
+def fit_on_dataset(predict_logits, dataset) -> tuple[float, np.ndarray, list[int]]:
+    """Fit the temperature of a model (its ``predict_logits(pairs)``) on a labelled data set.
+
+    Logits are computed here, in data set order, so they line up with the labels by construction (the
+    Trainer's own predictions may come back length-sorted). Returns (temperature, logits, labels).
+    """
+    logits = np.asarray(predict_logits(list(zip(dataset["premise"], dataset["hypothesis"]))), dtype=np.float64)
+    labels = list(dataset["label"])
+    return fit_temperature(logits, labels), logits, labels
+
+
 def reliability_bins(probs: np.ndarray, labels: Sequence[int], bins: int = ECE_BINS) -> list[dict]:
     """Equal-width confidence bins: count, mean confidence and accuracy of each."""
     confidence = probs.max(axis=1)

@@ -221,15 +221,39 @@ FILLER = [
 ]
 
 
+def _news_sentences(rng: random.Random, avoid: str) -> list[str]:
+    """Wire-style sentences about other people, organisations and places than ``avoid`` mentions."""
+    people = [p for p in PEOPLE if p not in avoid]
+    orgs = [o for o in ORGS if o[4:] not in avoid.lower()]
+    teams = [t for t in TEAMS if t.lower() not in avoid.lower()]
+    cities = [c for c in CITIES if c not in avoid]
+    team = rng.choice(teams)
+    news = [
+        f"{rng.choice(people)} signed {rng.choice(DOCUMENTS)} on Tuesday, officials said.",
+        f"{rng.choice(orgs).capitalize()} {rng.choice(ANTONYMS)[0]} last week.",
+        f"Officials in {rng.choice(cities)} said {rng.randrange(200, 900)} people attended a protest on Saturday.",
+        f"{team[0].upper() + team[1:]} drew 1-1 in a friendly match on Sunday.",
+        f"{rng.choice(people)} resigned as mayor of {rng.choice(cities)} in {rng.randrange(1995, 2020)}.",
+        f"{rng.choice(people)} said the talks in {rng.choice(cities)} would continue next month.",
+    ]
+    return news + rng.sample(FILLER, 2)
+
+
 def _irrelevant(rng: random.Random) -> list[Case]:
+    """A long, news-like premise about other people and places: the claim is neither backed nor refuted.
+
+    Unrelated evidence that *reads like* related news is what makes NLI-trained models say "support"
+    (FNC-1's unrelated headline/body pairs), and the longer the premise the more so.
+    """
     out = []
     claims = (
-        [f"{person} will run for president next year." for person in PEOPLE]
+        [f"{person} will run for president next year." for person in PEOPLE[:6]]
+        + [f"{person} signed {rng.choice(DOCUMENTS)}." for person in PEOPLE[6:]]
         + [f"{org[0].upper() + org[1:]} raised interest rates in {city}." for org, city in zip(ORGS, CITIES)]
         + [f"{team[0].upper() + team[1:]} won the league title." for team in TEAMS]
     )
     for claim in claims:
-        premise = " ".join(rng.sample(FILLER, rng.randrange(4, 8)))
+        premise = " ".join(rng.sample(_news_sentences(rng, claim), rng.randrange(4, 8)))
         out.append(Case("irrelevant_evidence", premise, claim, "neutral"))
     return out
 

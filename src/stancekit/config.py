@@ -242,6 +242,17 @@ class EvaluateRunConfig:
 
 
 @dataclass
+class CalibrateRunConfig:
+    """Top-level config of scripts/calibrate.py: fit and store a saved model's temperature."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = MISSING
+    model_dir: str = MISSING
+    batch_size: int = 64
+    device: str = "auto"
+
+
+@dataclass
 class BaselineRunConfig:
     """Top-level config of scripts/baseline.py: fit a reference baseline, score it like a model."""
 
@@ -289,6 +300,7 @@ def register_configs() -> None:
     cs.store(name="train_schema", node=TrainRunConfig)
     cs.store(name="evaluate_schema", node=EvaluateRunConfig)
     cs.store(name="baseline_schema", node=BaselineRunConfig)
+    cs.store(name="calibrate_schema", node=CalibrateRunConfig)
     cs.store(name="predict_schema", node=PredictRunConfig)
 
 

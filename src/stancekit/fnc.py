@@ -37,6 +37,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from .data.adapters import resolve_path, source_name
+from .data.errors import RowErrors
 from .data.readers import iter_csv
 from .evaluation import compute_metrics
 from .labels import LABEL2ID, LABELS
@@ -163,9 +164,12 @@ def read_stances(src: Any, root: Path) -> dict[str, str]:
     ``<source name>:<file name>:<line>``.
     """
     stances = {}
+    # Bad rows were reported (or skipped, with on_error=skip) when the pairs were read; here they are passed
+    # over, and a pair without a stance is caught by the id lookup in gold_stances.
+    errors = RowErrors("skip", source_name(src))
     for name in src.files:
         path = resolve_path(name, root)
-        for line, record in iter_csv(path, ","):
+        for line, record in iter_csv(path, ",", errors):
             stances[f"{source_name(src)}:{path.name}:{line}"] = str(record.get(src.label_column, "")).strip()
     return stances
 
@@ -267,6 +271,7 @@ def evaluate_documents(cfg: Any) -> dict:
     from .document import resolve_options
     from .evaluation import evaluate_sets
     from .inference import StanceClassifier
+    from .robustness import write_skipped_rows
 
     if getattr(cfg.data, "document_input", "truncated") != "truncated":
         raise ValueError(
@@ -281,6 +286,7 @@ def evaluate_documents(cfg: Any) -> dict:
     splits = build_splits(cfg.data, root, ("test",))
     if not splits.test:
         raise ValueError(f"data config {cfg.data.name!r} has no test data (set data.test_file or data.test)")
+    write_skipped_rows(splits.skipped_rows, cfg.paths.output_dir)  # with data.on_error=skip, as mode=pairs
     classifier = StanceClassifier.from_pretrained(
         cfg.model_dir, device=cfg.device, batch_size=cfg.batch_size, max_length=cfg.max_length
     )

@@ -29,7 +29,7 @@ from transformers import (
 )
 
 from .artifacts import record_weights_hash, update_metadata, write_text_atomic
-from .calibration import fit_temperature
+from .calibration import fit_on_dataset
 from .capabilities import run_suite
 from .config import TrainConfig
 from .data import Splits, build_splits, format_summary
@@ -142,7 +142,10 @@ def make_loss(weights: torch.Tensor | None, label_smoothing: float):
         w = weights.to(logits.device) if weights is not None else None
         reduction = "sum" if num_items_in_batch is not None else "mean"
         value = torch.nn.functional.cross_entropy(
-            logits.view(-1, logits.size(-1)).float(), labels.view(-1), weight=w, label_smoothing=label_smoothing,
+            logits.view(-1, logits.size(-1)).float(),
+            labels.view(-1),
+            weight=w,
+            label_smoothing=label_smoothing,
             reduction=reduction,
         )
         return value / num_items_in_batch if num_items_in_batch is not None else value
@@ -297,8 +300,9 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
         processing_class=tokenizer,
         data_collator=collator(tokenizer, cfg),  # dynamic padding: never a fixed length (but for baselines)
         compute_metrics=trainer_metrics,
-        compute_loss_func=make_loss(class_weights(cfg.train.class_weights, list(splits.train["label"])),
-                                    cfg.train.label_smoothing),
+        compute_loss_func=make_loss(
+            class_weights(cfg.train.class_weights, list(splits.train["label"])), cfg.train.label_smoothing
+        ),
         callbacks=(
             [EarlyStoppingCallback(cfg.train.early_stopping_patience)] if cfg.train.early_stopping_patience > 0 else []
         )
@@ -314,11 +318,9 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
     started = time.time()
     train_output = trainer.train(resume_from_checkpoint=resume_from)
     wall = time.time() - started
-    # Validation metrics of the best checkpoint (loaded at the end of training) and its logits for
-    # calibration, in one pass; every rank takes part in this gather under torchrun.
-    prediction = trainer.predict(val_set, metric_key_prefix="eval")
-    validation = prediction.metrics
-    val_logits = prediction.predictions if cfg.train.calibrate else None
+    # Validation metrics of the best checkpoint (loaded at the end of training); every rank takes part in
+    # this gather under torchrun.
+    validation = trainer.evaluate()
 
     if not trainer.is_world_process_zero():
         return {}  # under torchrun only rank 0 evaluates and writes
@@ -326,23 +328,23 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
     # Calibrate (fit the temperature on validation logits), then save the model with the temperature and the
     # weights' hash in its metadata, all inside the temporary folder that is renamed into place.
     model_dir = run_dir / "model"
+    classifier = StanceClassifier(
+        trainer.model,
+        tokenizer,
+        device=trainer.args.device,
+        batch_size=cfg.train.eval_batch_size,
+        max_length=cfg.model.max_length,
+    )
     temperature = 1.0
-    if val_logits is not None:
-        temperature = fit_temperature(val_logits, list(val_set["label"]))
+    if cfg.train.calibrate:
+        temperature = fit_on_dataset(classifier.predict_logits, splits.validation)[0]
         log.info("temperature fitted on validation: %.3f", temperature)
+    classifier.temperature = temperature
     save_model_atomically(trainer, tokenizer, model_dir, metadata={"temperature": temperature})
 
     # Evaluate the best model on every test set and the capability suite, through the classifier users get.
     test_metrics = None
     if splits.test:
-        classifier = StanceClassifier(
-            trainer.model,
-            tokenizer,
-            device=trainer.args.device,
-            batch_size=cfg.train.eval_batch_size,
-            max_length=cfg.model.max_length,
-        )
-        classifier.temperature = temperature
         suite = run_suite(lambda pairs: classifier.predict_proba(pairs, allow_empty_premise=True))
         test_metrics = evaluate_sets(
             classifier.predict_logits,
