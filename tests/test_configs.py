@@ -112,3 +112,10 @@ def test_data_root_from_environment(monkeypatch):
     monkeypatch.setenv("STANCEKIT_DATA_ROOT", "/data/nli")
     cfg = compose_config("train", ["paths.output_dir=/tmp/x"])
     assert cfg.paths.data_root == "/data/nli"
+
+
+def test_quick_start_recipe_is_the_default_and_can_be_dropped():
+    cfg = compose_config("train", ["paths.output_dir=/tmp/x"])
+    assert cfg.tags == ["sample"] and cfg.train.epochs == 20
+    cfg = compose_config("train", ["~experiment", "data=snli", "paths.output_dir=/tmp/x"])
+    assert cfg.tags == [] and cfg.train.epochs == 3 and cfg.data.name == "snli"

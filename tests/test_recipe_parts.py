@@ -161,3 +161,18 @@ def test_unknown_set_name_is_a_clear_error(calibrated_model, tmp_path):
     with pytest.raises(ValueError, match="unknown data config 'snly'"):
         evaluate_model(cfg)
 
+
+
+def test_training_with_several_test_sets(tiny_model_dir, tmp_path):
+    """Each test source is reported apart; the model card and metrics.json hold one block per set."""
+    from stancekit.config import SourceConfig
+
+    cfg = compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path))
+    cfg.data.test = [
+        SourceConfig(adapter="jsonl", name="second", files=[str(SAMPLE_DIR / "validation.jsonl")]),
+    ]
+    metrics = train(cfg)
+    assert set(metrics) == {"sample", "second", "capabilities"}
+    card = (tmp_path / "model" / "README.md").read_text()
+    assert "| sample | 60 |" in card and "| second | 60 |" in card
+    assert json.loads((tmp_path / "metrics.json").read_text())["second"]["n"] == 60

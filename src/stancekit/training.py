@@ -228,6 +228,8 @@ def write_model_card(model_dir: Path, cfg: DictConfig, splits: Splits, validatio
     ]
     if test:
         blocks = test if "accuracy" not in test else {test.get("name", "test"): test}
+        # Only the per-set blocks: a capability-suite result sits beside them.
+        blocks = {name: b for name, b in blocks.items() if isinstance(b, dict) and "accuracy" in b}
         lines += ["## Test", "", "| set | n | accuracy | macro-F1 |", "|---|---:|---:|---:|"]
         lines += [f"| {n} | {b['n']} | {b['accuracy']:.4f} | {b['macro_f1']:.4f} |" for n, b in blocks.items()]
         lines.append("")
