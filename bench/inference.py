@@ -26,6 +26,7 @@ import os
 import platform
 import resource
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -183,6 +184,12 @@ def prepare_onnx(model_dir: str, variants: list[str]) -> None:
             StanceClassifier.from_pretrained(model_dir, device="cpu", backend=backend)
 
 
+def stop_children_on_sigterm() -> None:
+    """Turn SIGTERM (``timeout``, a job scheduler) into SystemExit, so ``subprocess.run`` kills the running
+    child before the parent exits instead of leaving it to finish on its own."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def run_child(variant: str, args: argparse.Namespace, pairs_file: Path) -> dict:
     command = [
         sys.executable,
@@ -251,6 +258,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     from stancekit.inference import default_num_threads
 
     args.threads = args.threads or default_num_threads()
+    stop_children_on_sigterm()
     data = load_pairs(args)
     prepare_onnx(args.model_dir, variants)
     rows = []

@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inference import RESULT_PREFIX, machine, peak_rss_mb  # noqa: E402  (bench/ is not a package)
+from inference import RESULT_PREFIX, machine, peak_rss_mb, stop_children_on_sigterm  # noqa: E402  (bench/ is not a package)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_ROOT = os.environ.get("STANCEKIT_DATA_ROOT", str(PROJECT_ROOT.parent / "shared" / "data"))
@@ -181,6 +181,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     unknown = set(rows) - set(ROWS)
     if unknown:
         raise SystemExit(f"unknown rows {sorted(unknown)}; known: {list(ROWS)}")
+    stop_children_on_sigterm()
     results = []
     for row in rows:
         print(f"[bench] {row}: {ROWS[row][0]} ...", file=sys.stderr, flush=True)
