@@ -187,7 +187,7 @@ class TrainConfig:
     # Batches of similar length: far less padding, same results within noise (see docs/benchmarks.md).
     group_by_length: bool = True
     # Pad every batch to model.max_length (the run_glue.py way). For benchmarks and baselines only: it is
-    # ~3x slower on short pairs (bench/train.py); the default pads each batch to its own longest pair.
+    # ~2.5x slower on nli_mix (bench/train.py); the default pads each batch to its own longest pair.
     pad_to_max_length: bool = False
     # Continue from the newest checkpoint in the run folder (use the same hydra.run.dir).
     resume: bool = False

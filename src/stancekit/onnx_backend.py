@@ -263,6 +263,9 @@ def _session(path: Path, num_threads: int | None):
     if num_threads:
         options.intra_op_num_threads = num_threads
     options.inter_op_num_threads = 1  # one graph, run op after op: more pools only compete for the cores
+    # Every batch has its own shape; the arena keeps blocks for each and grows with the input (+170 MB over
+    # 40,000 streamed lines), while plain allocation stays flat (+30 MB) at the same speed.
+    options.enable_cpu_mem_arena = False
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
