@@ -30,7 +30,7 @@ from transformers import (
 from .artifacts import read_metadata, use_safetensors, verify_weights
 from .document import DocumentResult, predict_documents
 from .labels import ID2LABEL, LABELS, is_stance_label_config
-from .modeling import encode_pairs, pick_device
+from .modeling import encode_pairs_counted, pick_device
 from .onnx_backend import OnnxStanceModel, cached_file, check_backend, load_onnx_model
 from .robustness import warn_truncated
 
@@ -151,14 +151,16 @@ class StanceClassifier:
         """Raw logits, shape ``(len(pairs), 3)``, columns in :attr:`labels` order, rows in input order."""
         # An empty premise is an error for users, but the capability suite probes it on purpose.
         pairs = _check_pairs(pairs, allow_empty_premise)
-        warn_truncated(self.tokenizer, pairs, self.max_length)  # counted and reported, never silent
         batch_size = batch_size or self.batch_size
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
         if not pairs:
             return out
         # Tokenise everything in one call (the fast tokenizer works through the list in Rust), then batch by
         # token length: a batch of similar lengths pads little. The stable sort keeps ties in input order.
-        enc = encode_pairs(self.tokenizer, [p for p, _ in pairs], [h for _, h in pairs], self.max_length)
+        enc, truncated = encode_pairs_counted(
+            self.tokenizer, [p for p, _ in pairs], [h for _, h in pairs], self.max_length
+        )
+        warn_truncated(truncated, len(pairs), self.max_length)  # counted and reported, never silent
         order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]

@@ -12,7 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    BatchEncoding,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 from .config import ModelConfig
 from .labels import ID2LABEL, LABEL2ID, LABELS
@@ -61,6 +67,32 @@ def build_model(cfg: ModelConfig) -> PreTrainedModel:
     )
 
 
+def encode_pairs_counted(
+    tokenizer: PreTrainedTokenizerBase, premises: Sequence[str], hypotheses: Sequence[str], max_length: int
+) -> tuple[BatchEncoding, int]:
+    """Tokenise (premise, hypothesis) as true sentence pairs, truncating the premise first; also return how
+    many pairs were longer than ``max_length`` (and so truncated), so callers can report it.
+
+    All pairs are encoded once without truncation; only the (rare) pairs over the limit are encoded again,
+    truncated. ``only_first`` keeps the whole claim and cuts the evidence; when a claim alone is too long for
+    that, the tokenizer cannot honour it, so those pairs fall back to ``longest_first``.
+    """
+    premises, hypotheses = list(premises), list(hypotheses)
+    # verbose=False: the tokenizer's "longer than the maximum" warning; we count instead.
+    enc = tokenizer(premises, hypotheses, truncation=False, verbose=False)
+    long = [i for i, ids in enumerate(enc["input_ids"]) if len(ids) > max_length]
+    if long:
+        long_premises, long_hypotheses = [premises[i] for i in long], [hypotheses[i] for i in long]
+        budget = max_length - tokenizer.num_special_tokens_to_add(pair=True)
+        hyp_lengths = [len(ids) for ids in tokenizer(long_hypotheses, add_special_tokens=False)["input_ids"]]
+        strategy = "only_first" if max(hyp_lengths) < budget else "longest_first"
+        cut = tokenizer(long_premises, long_hypotheses, truncation=strategy, max_length=max_length)
+        for key in enc:
+            for j, i in enumerate(long):
+                enc[key][i] = cut[key][j]
+    return enc, len(long)
+
+
 def encode_pairs(
     tokenizer: PreTrainedTokenizerBase,
     premises: Sequence[str],
@@ -68,24 +100,12 @@ def encode_pairs(
     max_length: int,
     padding: bool | str = False,
     return_tensors: str | None = None,
-) -> dict:
-    """Tokenise (premise, hypothesis) as a true sentence pair, truncating the premise first.
-
-    ``only_first`` keeps the whole claim and cuts the evidence. When a claim alone is too long for that,
-    the tokenizer cannot honour it, so those rare pairs fall back to ``longest_first``.
-    """
-    premises, hypotheses = list(premises), list(hypotheses)
-    budget = max_length - tokenizer.num_special_tokens_to_add(pair=True)
-    hyp_lengths = [len(ids) for ids in tokenizer(hypotheses, add_special_tokens=False)["input_ids"]]
-    strategy = "only_first" if max(hyp_lengths, default=0) < budget else "longest_first"
-    return tokenizer(
-        premises,
-        hypotheses,
-        truncation=strategy,
-        max_length=max_length,
-        padding=padding,
-        return_tensors=return_tensors,
-    )
+) -> BatchEncoding:
+    """:func:`encode_pairs_counted` without the count, optionally padded into tensors."""
+    enc, _ = encode_pairs_counted(tokenizer, premises, hypotheses, max_length)
+    if padding or return_tensors:
+        enc = tokenizer.pad(enc, padding=padding or True, return_tensors=return_tensors)
+    return enc
 
 
 def pick_device(device: str = "auto") -> torch.device:

@@ -67,14 +67,11 @@ def count_over_length(
     return over
 
 
-def warn_truncated(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: int) -> int:
-    """Count pairs longer than ``max_length``; warn (:class:`TruncationWarning`) when there are any."""
-    if not pairs:
-        return 0
-    over = count_over_length(tokenizer, [p for p, _ in pairs], [h for _, h in pairs], max_length)
+def warn_truncated(over: int, total: int, max_length: int) -> int:
+    """Warn (:class:`TruncationWarning`) when ``over`` of ``total`` pairs were longer than ``max_length``."""
     if over:
         warnings.warn(
-            f"{over} of {len(pairs)} pairs are longer than {max_length} tokens; their premises were truncated "
+            f"{over} of {total} pairs are longer than {max_length} tokens; their premises were truncated "
             "(the claim is kept whole)",
             TruncationWarning,
             stacklevel=4,  # past predict_logits and its inference_mode wrapper, to its caller

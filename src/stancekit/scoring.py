@@ -29,6 +29,18 @@ log = logging.getLogger(__name__)
 PREDICT_CHUNK_LINES = 4096
 
 
+def load_classifier(cfg: DictConfig) -> StanceClassifier:
+    """The saved model of an evaluate/predict config, with its device, batching, length and backend options."""
+    return StanceClassifier.from_pretrained(
+        cfg.model_dir,
+        device=cfg.device,
+        batch_size=cfg.batch_size,
+        max_length=cfg.max_length,
+        backend=cfg.backend,
+        num_threads=cfg.num_threads,
+    )
+
+
 def load_data_config(name: str, paths: DictConfig) -> DictConfig:
     """A data config by name (``configs/data/<name>.yaml``), validated and resolved against ``paths``."""
     from .cli import CONFIG_DIR
@@ -66,14 +78,7 @@ def evaluate_model(cfg: DictConfig) -> dict:
             "or sets=[...]) and no suite is set (suite=capabilities)"
         )
     write_skipped_rows(splits.skipped_rows, cfg.paths.output_dir)
-    classifier = StanceClassifier.from_pretrained(
-        cfg.model_dir,
-        device=cfg.device,
-        batch_size=cfg.batch_size,
-        max_length=cfg.max_length,
-        backend=cfg.backend,
-        num_threads=cfg.num_threads,
-    )
+    classifier = load_classifier(cfg)
     note = truncation_note(classifier, splits.test)
     return evaluate_sets(
         classifier.predict_logits,
@@ -187,14 +192,7 @@ def predict_file(cfg: DictConfig, chunk_size: int = PREDICT_CHUNK_LINES) -> int:
     errors = RowErrors(cfg.on_error, source.name)
     seen: dict[str, int] = {}
     total_lines = count_lines(source)
-    classifier = StanceClassifier.from_pretrained(
-        cfg.model_dir,
-        device=cfg.device,
-        batch_size=cfg.batch_size,
-        max_length=cfg.max_length,
-        backend=cfg.backend,
-        num_threads=cfg.num_threads,
-    )
+    classifier = load_classifier(cfg)
     out = Path(cfg.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
