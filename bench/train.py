@@ -7,10 +7,12 @@
 Rows (each ``stancekit.training.train`` with config overrides, in a fresh subprocess so that peak memory is
 its own; same model, data, seed and number of steps):
 
-  pad128    every batch padded to 128 tokens, random order: the ``run_glue.py`` default
-            (``model.max_length=128 train.pad_to_max_length=true train.group_by_length=false``)
-  dynamic   dynamic padding (each batch to its longest pair), random order (``train.group_by_length=false``)
-  grouped   dynamic padding, length-grouped batches: stancekit's default recipe
+  pad128        every batch padded to 128 tokens, random order, fp32: the ``run_glue.py`` defaults
+                (``model.max_length=128 train.pad_to_max_length=true train.group_by_length=false``)
+  dynamic       dynamic padding (each batch to its longest pair), random order, fp32
+  grouped_fp32  dynamic padding, length-grouped batches, fp32 (ours without bf16, to show each part's share)
+  grouped       stancekit's recipe as configured: length-grouped, ``train.precision=auto`` (bf16 autocast on
+                CPUs with native bf16, see stancekit.training.resolve_precision)
 
 For each: training examples/second over the timed steps (first step start to last step end: forward,
 backward and optimiser, no evaluation), the projected time of one epoch of the training split at that
@@ -39,11 +41,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_ROOT = os.environ.get("STANCEKIT_DATA_ROOT", str(PROJECT_ROOT.parent / "shared" / "data"))
 ROWS: dict[str, tuple[str, list[str]]] = {
     "pad128": (
-        "pad to 128, random order (run_glue.py)",
-        ["model.max_length=128", "train.pad_to_max_length=true", "train.group_by_length=false"],
+        "pad to 128, random order, fp32 (run_glue.py)",
+        ["model.max_length=128", "train.pad_to_max_length=true", "train.group_by_length=false", "train.precision=fp32"],
     ),
-    "dynamic": ("dynamic padding, random order", ["train.group_by_length=false"]),
-    "grouped": ("dynamic padding, length-grouped (ours)", []),
+    "dynamic": ("dynamic padding, random order, fp32", ["train.group_by_length=false", "train.precision=fp32"]),
+    "grouped_fp32": ("dynamic padding, length-grouped, fp32", ["train.precision=fp32"]),
+    "grouped": ("stancekit's recipe (length-grouped, precision=auto)", []),
 }
 
 
@@ -90,7 +93,7 @@ def child(args: argparse.Namespace) -> dict:
     from transformers import TrainerCallback
 
     from stancekit.cli import CONFIG_DIR
-    from stancekit.training import train
+    from stancekit.training import resolve_precision, train
 
     class StepClock(TrainerCallback):
         """Times the optimiser steps only (evaluation and saving happen outside them) and samples memory."""
@@ -121,6 +124,7 @@ def child(args: argparse.Namespace) -> dict:
         wall = time.perf_counter() - started
         summary = json.loads((Path(run_dir) / "train_summary.json").read_text(encoding="utf-8"))
     per_step = cfg.train.batch_size * cfg.train.gradient_accumulation_steps
+    resolved = resolve_precision(cfg.train.precision, cfg.train.device)
     seconds = clock.last - clock.first
     examples_per_second = clock.steps * per_step / seconds
     return {
@@ -139,6 +143,8 @@ def child(args: argparse.Namespace) -> dict:
         "peak_rss_mb": peak_rss_mb(),
         "max_length": cfg.model.max_length,
         "batch_size": cfg.train.batch_size,
+        "gradient_accumulation_steps": cfg.train.gradient_accumulation_steps,
+        "precision": "bf16" if resolved["bf16"] else "fp16" if resolved["fp16"] else "fp32",
         "val_accuracy": metrics.get("accuracy"),
         "val_macro_f1": metrics.get("macro_f1"),
     }
@@ -158,13 +164,14 @@ def table(rows: list[dict]) -> str:
     """Markdown table, with the ratio of examples/second to the first row."""
     base = rows[0]["examples_per_second"]
     lines = [
-        "| recipe | examples/s | × first row | epoch (min, projected) | peak RSS train / all (MB) | val acc "
-        "| val macro-F1 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| recipe | precision | examples/s | × first row | epoch (min, projected) | peak RSS train / all (MB) "
+        "| val acc | val macro-F1 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['description']} | {r['examples_per_second']:.1f} | {r['examples_per_second'] / base:.2f}× | "
+            f"| {r['description']} | {r['precision']} | {r['examples_per_second']:.1f} | "
+            f"{r['examples_per_second'] / base:.2f}× | "
             f"{r['epoch_minutes']:.1f} | {r['peak_rss_mb_train']:.0f} / {r['peak_rss_mb']:.0f} | "
             f"{r['val_accuracy']:.4f} | {r['val_macro_f1']:.4f} |"
         )

@@ -100,9 +100,11 @@ def test_fnc1_body_is_premise_and_multiline_bodies_survive():
 def test_fnc1_train_and_holdout_are_split_by_body_id():
     cfg = data_cfg("fnc1")
     train = read_source(cfg.train[0], FIXTURE_ROOT)[0]
-    val = read_source(cfg.validation[0], FIXTURE_ROOT)[0]
+    val, val_skipped = read_source(cfg.validation[0], FIXTURE_ROOT)
     assert {p["premise"][:10] for p in train}.isdisjoint({p["premise"][:10] for p in val})
-    assert len(train) == 3 and len(val) == 1
+    # Training data is the related pairs (the stance stage); the hold-out body's unrelated pair is dropped.
+    assert len(train) == 3 and len(val) == 1 and val_skipped == 1
+    assert val[0]["hypothesis"] == "Comet spotted over northern hills" and LABELS[val[0]["label"]] == "support"
 
 
 def test_unrelated_mapping_is_configurable():

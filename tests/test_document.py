@@ -28,6 +28,7 @@ from stancekit.document import (
     predict_document,
     predict_documents,
     predict_documents_file,
+    resolve_options,
     select_sentences,
     split_sentences,
 )
@@ -352,6 +353,10 @@ def test_evaluate_mode_document_on_the_fnc1_fixture(stance_model_dir, tmp_path):
     assert [r["gold"] for r in records] == ["support", "contradict", "neutral", "neutral"]
     # The unrelated body shares no word with the headline: the lexical rule calls it unrelated.
     assert records[3]["relatedness"] == 0.0 and records[3]["fnc_prediction"] == "unrelated"
+    # ... so the relatedness gate (on by default) never sent it to the model.
+    assert [r["gated"] for r in records] == [r["relatedness"] < 0.07 for r in records]
+    assert records[0]["gated"] is False and records[3]["gated"] is True
+    assert records[3]["label"] == "neutral" and records[3]["evidence"] == []
     predictions = [json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()]
     assert [p["prediction"] for p in predictions] == [r["label"] for r in records]
     on_disk = json.loads((tmp_path / "metrics.json").read_text())
@@ -362,6 +367,28 @@ def test_evaluate_mode_document_on_the_fnc1_fixture(stance_model_dir, tmp_path):
     cfg.data.document_input = "selected_sentences"
     with pytest.raises(ValueError, match="document.input"):
         evaluate_documents(cfg)
+
+
+def test_relatedness_gate_keeps_unrelated_pairs_from_the_model():
+    from stancekit.fnc import _DocumentLogits
+
+    seen: list[tuple[str, str]] = []
+
+    def scorer(pairs):
+        seen.extend(pairs)
+        return np.tile([0.8, 0.1, 0.1], (len(pairs), 1))  # everything "supports"
+
+    body = "The ministry said the bridge will reopen in May. Traffic will resume."
+    pairs = [(body, "Bridge to reopen in May"), ("A comet was seen over the hills.", "Bridge to reopen in May")]
+    gated = _DocumentLogits(scorer, resolve_options(), gate=0.07)
+    logits = gated(pairs)
+    assert {claim for _, claim in seen} == {"Bridge to reopen in May"} and all("comet" not in p for p, _ in seen)
+    assert gated.gated == [{1}] and gated.calls[0][1].label == "neutral" and gated.calls[0][0].label == "support"
+    assert np.argmax(logits, axis=1).tolist() == [LABELS.index("support"), LABELS.index("neutral")]
+    seen.clear()
+    ungated = _DocumentLogits(scorer, resolve_options(), gate=None)
+    ungated(pairs)
+    assert any("comet" in p for p, _ in seen) and ungated.gated == [set()]
 
 
 # ------------------------------------------------------------------------------------------- scripts

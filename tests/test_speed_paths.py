@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SAMPLE_DIR, compose_config
+from conftest import SAMPLE_DIR, compose_config, tiny_train_overrides
 from stancekit import LABELS, StanceClassifier
 from stancekit.artifacts import update_metadata
 from stancekit.cli import PROJECT_ROOT
@@ -27,7 +27,7 @@ from stancekit.config import ModelConfig
 from stancekit.inference import default_num_threads
 from stancekit.modeling import build_model, load_tokenizer
 from stancekit.scoring import predict_file
-from stancekit.training import collator, tokenize
+from stancekit.training import collator, cpu_has_native_bf16, resolve_precision, tokenize
 
 pytest.importorskip("onnxruntime")
 from stancekit import onnx_backend  # noqa: E402
@@ -209,6 +209,35 @@ def test_padding_is_dynamic_unless_the_benchmark_option_asks(tiny_model_dir, tmp
     assert collator(tokenizer, cfg)(features)["input_ids"].shape == (8, 64)
 
 
+def test_precision_auto_follows_the_hardware(monkeypatch):
+    from stancekit import training
+
+    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: True)
+    assert resolve_precision("auto", "cpu") == {"bf16": True, "fp16": False}
+    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: False)
+    assert resolve_precision("auto", "cpu") == {"bf16": False, "fp16": False}
+    assert resolve_precision("fp32", "cpu") == {"bf16": False, "fp16": False}
+    with pytest.raises(ValueError, match="train.precision"):
+        resolve_precision("half", "cpu")
+
+
+def test_bf16_trains_on_the_cpu_with_device_auto(tiny_model_dir, tmp_path):
+    """bf16 autocast on a CPU-only machine with train.device=auto: the Trainer refuses bf16 without use_cpu."""
+    if torch.cuda.is_available():
+        pytest.skip("checks the CPU path")
+    from stancekit.training import train, training_arguments
+
+    overrides = ["train.device=auto", "train.precision=bf16", "train.max_steps=2", "run_test=false"]
+    cfg = compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path, overrides))
+    args = training_arguments(cfg.train, tmp_path / "checkpoints")
+    assert args.bf16 and args.use_cpu
+    metrics = train(cfg)
+    assert 0 <= metrics["macro_f1"] <= 1
+    # Autocast only: the saved weights stay fp32, so plain transformers loads them as usual.
+    model = StanceClassifier.from_pretrained(tmp_path / "model").model
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+
+
 # ---------------------------------------------------------------------------------------------- bench scripts
 def _run(args: list[str]) -> subprocess.CompletedProcess:
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
@@ -266,8 +295,9 @@ def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
         ]
     )
     rows = {r["row"]: r for r in json.loads(out.read_text())["rows"]}
-    assert list(rows) == ["pad128", "dynamic", "grouped"]
-    assert rows["pad128"]["max_length"] == 128
+    assert list(rows) == ["pad128", "dynamic", "grouped_fp32", "grouped"]
+    assert rows["pad128"]["max_length"] == 128 and rows["pad128"]["precision"] == "fp32"
+    assert rows["grouped"]["precision"] == ("bf16" if cpu_has_native_bf16() else "fp32")
     for r in rows.values():
         assert r["steps"] == 2 and r["examples"] == 16 and r["examples_per_second"] > 0
         assert r["peak_rss_mb"] >= r["peak_rss_mb_train"] >= r["peak_rss_mb_setup"] > 0

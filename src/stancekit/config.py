@@ -147,6 +147,9 @@ class FncConfig:
     # FNC-1 training hold-out), else ours -> agree/disagree/discuss; neutral: our neutral means unrelated.
     unrelated_rule: str = "lexical"
     relatedness_threshold: float = 0.07
+    # With the lexical rule: pairs below the threshold are not sent to the model (their FNC label is already
+    # `unrelated`); they count as neutral in the three-label report. ~4x less work on FNC-1 test.
+    gate: bool = True
 
 
 @dataclass
@@ -182,8 +185,13 @@ class TrainConfig:
     seed: int = 42
     # Stop when validation macro-F1 has not improved for this many evaluations (0 disables).
     early_stopping_patience: int = 2
-    # auto: bf16 on GPUs that support it, else fp16 on GPUs, fp32 on CPU. Or fp32 / bf16 / fp16.
+    # auto: bf16 on GPUs that support it, else fp16 on GPUs; bf16 on CPUs with native bf16 (AVX-512 BF16,
+    # AMX), else fp32. Or fp32 / bf16 / fp16. Autocast only: weights and the saved model stay fp32.
     precision: str = "auto"
+    # glibc only (Linux): serve allocations of at least this many MB by mmap, so the memory of a long batch
+    # goes back to the OS when it is freed instead of staying in the heap (length-grouped batches change
+    # shape every step; see stancekit.training.limit_heap_growth). null leaves the allocator alone.
+    malloc_mmap_threshold_mb: float | None = 2.0
     # Batches of similar length: far less padding, same results within noise (see docs/benchmarks.md).
     group_by_length: bool = True
     # Pad every batch to model.max_length (the run_glue.py way). For benchmarks and baselines only: it is

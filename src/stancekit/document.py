@@ -448,14 +448,12 @@ def predict_documents_file(cfg: Any) -> int:
     ``probabilities``, ``evidence`` (text, label, score, start, end) and ``n_sentences`` are added. The
     output goes to a temporary name and is renamed when complete.
     """
-    from .inference import StanceClassifier
+    from .scoring import load_classifier
 
     options = resolve_options(cfg.document)
     source = Path(cfg.input)
     records, items = read_document_items(source, list(cfg.claim_fields), list(cfg.document_fields))
-    classifier = StanceClassifier.from_pretrained(
-        cfg.model_dir, device=cfg.device, batch_size=cfg.batch_size, max_length=cfg.max_length
-    )
+    classifier = load_classifier(cfg)
     results = predict_documents(classifier.predict_proba, items, options, progress=True)
     out = Path(cfg.output)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -244,17 +244,38 @@ class _DocumentLogits:
     """The ``predict_logits`` evaluate_sets expects, computed document-wise; keeps every call's results.
 
     evaluate_sets predicts its sets in order, one call each, so call ``i`` belongs to the ``i``-th set.
+    With ``gate`` (a relatedness threshold), pairs whose headline-body TF-IDF cosine is below it never reach
+    the model: the lexical rule calls them ``unrelated`` whatever the model says, so scoring their ~30
+    sentences and windows each would change no FNC label. They get a ``neutral`` result (``unrelated``'s
+    three-label mapping) with no evidence, and ``gated`` lists them per call.
     """
 
-    def __init__(self, scorer: Any, options: Any):
-        self.scorer, self.options = scorer, options
+    def __init__(self, scorer: Any, options: Any, gate: float | None = None):
+        self.scorer, self.options, self.gate = scorer, options, gate
         self.calls: list[list] = []
+        self.relatedness: list[np.ndarray | None] = []
+        self.gated: list[set[int]] = []
 
     def __call__(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        from .document import predict_documents
+        from .document import DocumentResult, predict_documents
 
-        results = predict_documents(self.scorer, [(h, p) for p, h in pairs], self.options, progress=True)
+        items = [(h, p) for p, h in pairs]
+        relatedness = None
+        keep = list(range(len(items)))
+        if self.gate is not None:
+            relatedness = lexical_relatedness([c for c, _ in items], [d for _, d in items])
+            keep = [i for i in keep if relatedness[i] >= self.gate]
+        scored = predict_documents(self.scorer, [items[i] for i in keep], self.options, progress=True)
+        neutral = {lab: float(lab == "neutral") for lab in LABELS}
+        results = [DocumentResult(label="neutral", probabilities=dict(neutral)) for _ in items]
+        for i, result in zip(keep, scored):
+            results[i] = result
         self.calls.append(results)
+        self.relatedness.append(relatedness)
+        self.gated.append(set(range(len(items))) - set(keep))
+        if self.gate is not None:
+            log.info("relatedness gate: %d of %d pairs below %.3f were not scored", len(items) - len(keep),
+                     len(items), self.gate)
         probs = np.array([[r.probabilities[lab] for lab in LABELS] for r in results], dtype=np.float64)
         # Log-probabilities are logits whose softmax gives back these probabilities.
         return np.log(np.clip(probs.reshape(-1, len(LABELS)), 1e-12, 1.0))
@@ -270,8 +291,8 @@ def evaluate_documents(cfg: Any) -> dict:
     from .data import build_splits
     from .document import resolve_options
     from .evaluation import evaluate_sets
-    from .inference import StanceClassifier
     from .robustness import write_skipped_rows
+    from .scoring import load_classifier
 
     if getattr(cfg.data, "document_input", "truncated") != "truncated":
         raise ValueError(
@@ -287,11 +308,10 @@ def evaluate_documents(cfg: Any) -> dict:
     if not splits.test:
         raise ValueError(f"data config {cfg.data.name!r} has no test data (set data.test_file or data.test)")
     write_skipped_rows(splits.skipped_rows, cfg.paths.output_dir)  # with data.on_error=skip, as mode=pairs
-    classifier = StanceClassifier.from_pretrained(
-        cfg.model_dir, device=cfg.device, batch_size=cfg.batch_size, max_length=cfg.max_length
-    )
+    classifier = load_classifier(cfg)
     out = Path(cfg.paths.output_dir)
-    logits = _DocumentLogits(classifier.predict_proba, options)
+    gate = threshold if rule == "lexical" and cfg.fnc.gate else None
+    logits = _DocumentLogits(classifier.predict_proba, options, gate)
     how = (
         options.input
         if options.input != "sentences"
@@ -312,17 +332,22 @@ def evaluate_documents(cfg: Any) -> dict:
         sources.setdefault(source_name(src), []).append(src)
     fnc_blocks: dict[str, dict] = {}
     records = []
-    for (name, dataset), results in zip(splits.test.items(), logits.calls):
+    for (name, dataset), results, relatedness, gated in zip(
+        splits.test.items(), logits.calls, logits.relatedness, logits.gated
+    ):
         ids, claims, documents = list(dataset["id"]), list(dataset["hypothesis"]), list(dataset["premise"])
         predicted = [LABEL2ID[r.label] for r in results]
         gold4 = gold_stances(sources.get(name, []), root, ids)
-        pred4 = relatedness = None
+        pred4 = None
         if gold4 is not None:
-            relatedness = lexical_relatedness(claims, documents) if rule == "lexical" else None
+            if relatedness is None and rule == "lexical":
+                relatedness = lexical_relatedness(claims, documents)
             pred4 = to_fnc_labels(predicted, relatedness, rule, threshold)
             fnc_blocks[name] = fnc_metrics(gold4, pred4, predicted)
         for i, (result, label) in enumerate(zip(results, list(dataset["label"]))):
             record = {"set": name, "id": ids[i], "claim": claims[i], "gold": LABELS[label], **result.to_dict()}
+            if logits.gate is not None:
+                record["gated"] = i in gated
             if gold4 is not None:
                 record.update(fnc_gold=gold4[i], fnc_prediction=pred4[i])
                 if relatedness is not None:
