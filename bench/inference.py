@@ -60,7 +60,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def peak_rss_mb() -> float:
-    """This process's resident-memory high-water mark in MiB.
+    """This process's resident-memory high-water mark in MiB (as ``stancekit.system.peak_rss_mb``).
+
+    A copy on purpose: the baseline children (pipeline, loop) must not import stancekit, whose package
+    imports would count in their memory.
 
     Linux: ``VmHWM`` of /proc/self/status, which belongs to this program's own address space. ``ru_maxrss``
     would not do there: it carries over the parent's RSS at fork time through exec, so every child would

@@ -7,8 +7,9 @@
 Rows (each ``stancekit.training.train`` with config overrides, in a fresh subprocess so that peak memory is
 its own; same model, data, seed and number of steps):
 
-  pad128        every batch padded to 128 tokens, random order, fp32: the ``run_glue.py`` defaults
-                (``model.max_length=128 train.pad_to_max_length=true train.group_by_length=false``)
+  pad128        every batch padded to 128 tokens, random order, fp32, 32 pairs per batch and step, glibc's
+                allocator as it comes: the ``run_glue.py`` way (``model.max_length=128
+                train.pad_to_max_length=true train.group_by_length=false``, ...)
   dynamic       dynamic padding (each batch to its longest pair), random order, fp32
   grouped_fp32  dynamic padding, length-grouped batches, fp32 (ours without bf16, to show each part's share)
   grouped       stancekit's recipe as configured: length-grouped, ``train.precision=auto`` (bf16 autocast on
@@ -41,8 +42,17 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_ROOT = os.environ.get("STANCEKIT_DATA_ROOT", str(PROJECT_ROOT.parent / "shared" / "data"))
 ROWS: dict[str, tuple[str, list[str]]] = {
     "pad128": (
-        "pad to 128, random order, fp32 (run_glue.py)",
-        ["model.max_length=128", "train.pad_to_max_length=true", "train.group_by_length=false", "train.precision=fp32"],
+        "pad to 128, random order, fp32, batch 32 (run_glue.py)",
+        [
+            "model.max_length=128",
+            "train.pad_to_max_length=true",
+            "train.group_by_length=false",
+            "train.precision=fp32",
+            # Plain Trainer memory behaviour: one batch of 32 per step, glibc's allocator untouched.
+            "train.batch_size=32",
+            "train.gradient_accumulation_steps=1",
+            "train.malloc_mmap_threshold_mb=null",
+        ],
     ),
     "dynamic": ("dynamic padding, random order, fp32", ["train.group_by_length=false", "train.precision=fp32"]),
     "grouped_fp32": ("dynamic padding, length-grouped, fp32", ["train.precision=fp32"]),
@@ -57,7 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", default="packaged:all-MiniLM-L6-v2", help="model.name_or_path")
     parser.add_argument("--data-root", default=DEFAULT_DATA_ROOT, help="benchmark data root (paths.data_root)")
     parser.add_argument("--steps", type=int, default=60, help="optimiser steps per row")
-    parser.add_argument("--batch-size", type=int, default=None, help="train.batch_size (default: the config's)")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="train.batch_size of every row but pad128, which keeps 32"
+    )
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {list(ROWS)}")
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override for every row"

@@ -363,6 +363,7 @@ def test_evaluate_mode_document_on_the_fnc1_fixture(stance_model_dir, tmp_path):
     assert on_disk["fnc"]["score"] == block["score"] and on_disk["n"] == 4
     report = (tmp_path / "report.md").read_text()
     assert "## FNC-1 view (four labels)" in report and "fnc1_competition_test" in report
+    assert block["gated"] == sum(r["gated"] for r in records) and "Relatedness gate" in report
 
     cfg.data.document_input = "selected_sentences"
     with pytest.raises(ValueError, match="document.input"):

@@ -221,6 +221,25 @@ def test_precision_auto_follows_the_hardware(monkeypatch):
         resolve_precision("half", "cpu")
 
 
+def test_heap_growth_limit_is_an_option():
+    from stancekit.system import glibc
+    from stancekit.training import limit_heap_growth
+
+    assert limit_heap_growth(None) is False
+    assert limit_heap_growth(2.0) is (glibc() is not None)  # applied on Linux/glibc, a no-op elsewhere
+    with pytest.raises(ValueError, match="malloc_mmap_threshold_mb"):
+        limit_heap_growth(0)
+
+
+def test_peak_memory_is_this_process_high_water_mark():
+    from stancekit.system import peak_rss_mb
+
+    before = peak_rss_mb()
+    block = np.ones(64 * 1024 * 1024 // 8)  # 64 MiB, touched
+    assert peak_rss_mb() >= before and peak_rss_mb() > 64
+    del block
+
+
 def test_bf16_trains_on_the_cpu_with_device_auto(tiny_model_dir, tmp_path):
     """bf16 autocast on a CPU-only machine with train.device=auto: the Trainer refuses bf16 without use_cpu."""
     if torch.cuda.is_available():
@@ -299,6 +318,7 @@ def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
     assert rows["pad128"]["max_length"] == 128 and rows["pad128"]["precision"] == "fp32"
     assert rows["grouped"]["precision"] == ("bf16" if cpu_has_native_bf16() else "fp32")
     for r in rows.values():
-        assert r["steps"] == 2 and r["examples"] == 16 and r["examples_per_second"] > 0
+        per_step = r["batch_size"] * r["gradient_accumulation_steps"]
+        assert r["steps"] == 2 and r["examples"] == 2 * per_step and r["examples_per_second"] > 0
         assert r["peak_rss_mb"] >= r["peak_rss_mb_train"] >= r["peak_rss_mb_setup"] > 0
         assert 0 <= r["val_macro_f1"] <= 1

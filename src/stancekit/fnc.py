@@ -214,6 +214,14 @@ def render_fnc_section(blocks: Mapping[str, dict], rule: str, threshold: float) 
             + f" | {b['relatedness']['accuracy']:.4f} | {related_only:.4f} |"
         )
     lines.append("")
+    gated = {name: b["gated"] for name, b in blocks.items() if "gated" in b}
+    if gated:
+        counts = ", ".join(f"{name} {n}" for name, n in gated.items())
+        lines += [
+            f"Relatedness gate (`fnc.gate`): pairs below the threshold were not scored ({counts}); they are "
+            "`neutral` with probability 1 in the three-label report above, which also sets its ECE and NLL.",
+            "",
+        ]
     for name, b in blocks.items():
         lines += [
             f"### {name}: FNC-1 confusion matrix (rows gold, columns predicted)",
@@ -344,6 +352,8 @@ def evaluate_documents(cfg: Any) -> dict:
                 relatedness = lexical_relatedness(claims, documents)
             pred4 = to_fnc_labels(predicted, relatedness, rule, threshold)
             fnc_blocks[name] = fnc_metrics(gold4, pred4, predicted)
+            if logits.gate is not None:
+                fnc_blocks[name]["gated"] = len(gated)
         for i, (result, label) in enumerate(zip(results, list(dataset["label"]))):
             record = {"set": name, "id": ids[i], "claim": claims[i], "gold": LABELS[label], **result.to_dict()}
             if logits.gate is not None:

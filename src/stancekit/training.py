@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import resource
 import shutil
 import time
 from pathlib import Path
@@ -39,6 +38,7 @@ from .inference import StanceClassifier
 from .labels import LABELS
 from .modeling import build_model, encode_pairs, load_tokenizer, pick_device, resolve_model_path
 from .robustness import agree_across_ranks, count_over_length, last_complete_checkpoint, write_skipped_rows
+from .system import glibc, peak_rss_mb
 
 log = logging.getLogger(__name__)
 
@@ -100,16 +100,33 @@ def limit_heap_growth(threshold_mb: float | None) -> bool:
     (bench/train.py; docs/benchmarks.md). Above a fixed threshold, a freed tensor is unmapped at once. A
     no-op (False) off glibc (macOS, Windows, musl) or with ``None``.
     """
-    import ctypes
-    import platform
-
-    if threshold_mb is None or platform.libc_ver()[0] != "glibc":
-        return False
-    if threshold_mb <= 0:
+    if threshold_mb is not None and threshold_mb <= 0:
         raise ValueError(f"train.malloc_mmap_threshold_mb must be positive or null, got {threshold_mb}")
+    libc = glibc()
+    if threshold_mb is None or libc is None:
+        return False
     m_mmap_threshold = -3  # from <malloc.h>
-    libc = ctypes.CDLL(None)
     return bool(libc.mallopt(m_mmap_threshold, int(threshold_mb * 1024 * 1024)))
+
+
+def release_training_memory(trainer: Trainer) -> None:
+    """Drop what only training needs (optimiser state, gradients) and return freed heap pages to the OS.
+
+    After training the run still calibrates, saves and scores every test set; AdamW's two moments and the
+    gradients are three times the weights' size and would stay alive through all of it. glibc's
+    ``malloc_trim`` hands the freed pages back (a no-op elsewhere), so the evaluation that follows does not
+    stack its memory on top of training's.
+    """
+    import gc
+
+    trainer.accelerator.free_memory()  # accelerate's references to the prepared optimiser and scheduler
+    trainer.optimizer = trainer.lr_scheduler = None
+    trainer.callback_handler.optimizer = trainer.callback_handler.lr_scheduler = None
+    trainer.model.zero_grad(set_to_none=True)
+    gc.collect()
+    libc = glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def training_arguments(cfg: TrainConfig, checkpoint_dir: Path) -> TrainingArguments:
@@ -365,6 +382,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
     # Validation metrics of the best checkpoint (loaded at the end of training); every rank takes part in
     # this gather under torchrun.
     validation = trainer.evaluate()
+    release_training_memory(trainer)
 
     if not trainer.is_world_process_zero():
         return {}  # under torchrun only rank 0 evaluates and writes
@@ -423,8 +441,8 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
         "world_size": trainer.args.world_size,
         "truncated_pairs": truncated,
         "skipped_rows": len(splits.skipped_rows),
-        # High-water mark of this process's resident memory (Linux reports KiB), for the benchmarks.
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # High-water mark of this process's resident memory so far (training and evaluation), for the benchmarks.
+        "peak_rss_mb": peak_rss_mb(),
     }
     write_text_atomic(run_dir / "train_summary.json", json.dumps(record, indent=2) + "\n")
     if test_metrics is None:
