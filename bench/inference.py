@@ -54,6 +54,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for every variant (default: cores)")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {VARIANTS}")
     parser.add_argument("--json", default=str(PROJECT_ROOT / "bench" / "results" / "inference.json"))
+    parser.add_argument(
+        "--profile", action="store_true", help="instead of the table: where the wrapper's time goes (torch.profiler)"
+    )
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--pairs-file", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -249,10 +252,31 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def profile(args: argparse.Namespace) -> str:
+    """The wrapper's CPU time per operator over the benchmark pairs (one pass after a warm-up), as a table."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    from stancekit import StanceClassifier
+
+    data = load_pairs(args)
+    pairs = list(zip(data["premises"], data["hypotheses"]))
+    clf = StanceClassifier.from_pretrained(
+        args.model_dir, device="cpu", batch_size=args.batch_size, num_threads=args.threads
+    )
+    clf.predict_logits(pairs[: args.batch_size * 4])
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        clf.predict_logits(pairs)
+    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15)
+
+
 def main(argv: list[str] | None = None) -> dict | None:
     args = parse_args(argv)
     if args.child:
         print(RESULT_PREFIX + json.dumps(child(args)), flush=True)
+        return None
+    if args.profile:
+        print(profile(args))
         return None
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = set(variants) - set(VARIANTS)

@@ -296,6 +296,12 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_dir, tmp_path):
     assert "| pipeline |" in done.stdout and "1.00×" in done.stdout
 
 
+def test_bench_inference_profile_names_the_operators(stance_dir):
+    args = ["--profile", "--model-dir", str(stance_dir), "--data", "sample", "--limit", "32"]
+    done = _run(["bench/inference.py", *args])
+    assert "aten::addmm" in done.stdout and "Self CPU" in done.stdout
+
+
 def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
     out = tmp_path / "train.json"
     _run(
