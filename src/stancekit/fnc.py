@@ -258,8 +258,9 @@ class _DocumentLogits:
     three-label mapping) with no evidence, and ``gated`` lists them per call.
     """
 
-    def __init__(self, scorer: Any, options: Any, gate: float | None = None):
-        self.scorer, self.options, self.gate = scorer, options, gate
+    def __init__(self, scorer: Any, options: Any, gate: float | None = None, gates: Sequence[float | None] = ()):
+        # ``gates[i]`` overrides ``gate`` for the i-th call (set): sets without an FNC view are never gated.
+        self.scorer, self.options, self.gate, self.gates = scorer, options, gate, list(gates)
         self.calls: list[list] = []
         self.relatedness: list[np.ndarray | None] = []
         self.gated: list[set[int]] = []
@@ -268,11 +269,13 @@ class _DocumentLogits:
         from .document import DocumentResult, predict_documents
 
         items = [(h, p) for p, h in pairs]
+        call = len(self.calls)
+        gate = self.gates[call] if call < len(self.gates) else self.gate
         relatedness = None
         keep = list(range(len(items)))
-        if self.gate is not None:
+        if gate is not None:
             relatedness = lexical_relatedness([c for c, _ in items], [d for _, d in items])
-            keep = [i for i in keep if relatedness[i] >= self.gate]
+            keep = [i for i in keep if relatedness[i] >= gate]
         scored = predict_documents(self.scorer, [items[i] for i in keep], self.options, progress=True)
         neutral = {lab: float(lab == "neutral") for lab in LABELS}
         results = [DocumentResult(label="neutral", probabilities=dict(neutral)) for _ in items]
@@ -281,9 +284,9 @@ class _DocumentLogits:
         self.calls.append(results)
         self.relatedness.append(relatedness)
         self.gated.append(set(range(len(items))) - set(keep))
-        if self.gate is not None:
+        if gate is not None:
             log.info("relatedness gate: %d of %d pairs below %.3f were not scored", len(items) - len(keep),
-                     len(items), self.gate)
+                     len(items), gate)
         probs = np.array([[r.probabilities[lab] for lab in LABELS] for r in results], dtype=np.float64)
         # Log-probabilities are logits whose softmax gives back these probabilities.
         return np.log(np.clip(probs.reshape(-1, len(LABELS)), 1e-12, 1.0))
@@ -318,8 +321,15 @@ def evaluate_documents(cfg: Any) -> dict:
     write_skipped_rows(splits.skipped_rows, cfg.paths.output_dir)  # with data.on_error=skip, as mode=pairs
     classifier = load_classifier(cfg)
     out = Path(cfg.paths.output_dir)
+    sources: dict[str, list] = {}
+    for src in cfg.data.test:
+        sources.setdefault(source_name(src), []).append(src)
+    # FNC gold labels per set (None for sets without an FNC view); read once, used to gate and to score.
+    golds = {name: gold_stances(sources.get(name, []), root, list(ds["id"])) for name, ds in splits.test.items()}
     gate = threshold if rule == "lexical" and cfg.fnc.gate else None
-    logits = _DocumentLogits(classifier.predict_proba, options, gate)
+    logits = _DocumentLogits(
+        classifier.predict_proba, options, gates=[gate if gold is not None else None for gold in golds.values()]
+    )
     how = (
         options.input
         if options.input != "sentences"
@@ -335,9 +345,6 @@ def evaluate_documents(cfg: Any) -> dict:
     if len(logits.calls) != len(splits.test):
         raise RuntimeError(f"expected one prediction call per test set, got {len(logits.calls)}")
 
-    sources: dict[str, list] = {}
-    for src in cfg.data.test:
-        sources.setdefault(source_name(src), []).append(src)
     fnc_blocks: dict[str, dict] = {}
     records = []
     for (name, dataset), results, relatedness, gated in zip(
@@ -345,18 +352,18 @@ def evaluate_documents(cfg: Any) -> dict:
     ):
         ids, claims, documents = list(dataset["id"]), list(dataset["hypothesis"]), list(dataset["premise"])
         predicted = [LABEL2ID[r.label] for r in results]
-        gold4 = gold_stances(sources.get(name, []), root, ids)
+        gold4 = golds[name]
         pred4 = None
         if gold4 is not None:
             if relatedness is None and rule == "lexical":
                 relatedness = lexical_relatedness(claims, documents)
             pred4 = to_fnc_labels(predicted, relatedness, rule, threshold)
             fnc_blocks[name] = fnc_metrics(gold4, pred4, predicted)
-            if logits.gate is not None:
+            if relatedness is not None and gate is not None:
                 fnc_blocks[name]["gated"] = len(gated)
         for i, (result, label) in enumerate(zip(results, list(dataset["label"]))):
             record = {"set": name, "id": ids[i], "claim": claims[i], "gold": LABELS[label], **result.to_dict()}
-            if logits.gate is not None:
+            if gold4 is not None and gate is not None:
                 record["gated"] = i in gated
             if gold4 is not None:
                 record.update(fnc_gold=gold4[i], fnc_prediction=pred4[i])
