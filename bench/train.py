@@ -74,6 +74,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override for every row"
     )
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="also report each row's peak memory per phase of the run (setup, training, calibration, saving, "
+        "test sets, ...); add --set run_test=true to include the test sets",
+    )
     parser.add_argument("--json", default=str(PROJECT_ROOT / "bench" / "results" / "train.json"))
     parser.add_argument("--child", choices=list(ROWS), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -99,21 +105,87 @@ def overrides(args: argparse.Namespace, row: str, run_dir: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- child
+# The steps of ``stancekit.training.train`` after the optimiser loop, by the names it calls them under; with
+# --phases each is wrapped to record its own memory peak.
+PHASE_FUNCTIONS = (
+    "release_training_memory",
+    "fit_on_dataset",
+    "save_model_atomically",
+    "run_suite",
+    "evaluate_sets",
+    "write_model_card",
+    "count_over_length",
+)
+
+
+def rss_now_and_peak() -> tuple[float, float]:
+    """(VmRSS, VmHWM) of this process in MiB (Linux)."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def reset_peak() -> None:
+    """Reset this process's VmHWM to its current RSS (Linux >= 4.0), so the next peak is one phase's own."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+class PhaseMemory:
+    """Per-phase memory of a training run: RSS at the start and the end of each phase and its peak.
+
+    The peak is exact, not sampled: the kernel's high-water mark is reset at every phase boundary. Phases:
+    ``setup`` (to the first step), ``train`` (the optimiser loop), ``validate`` (the final evaluation, up to
+    the first wrapped step), then one per ``PHASE_FUNCTIONS`` call and one for what follows each.
+    """
+
+    def __init__(self) -> None:
+        self.phases: list[dict] = []
+        self._open: tuple[str, float] | None = None
+
+    def start(self, name: str) -> None:
+        self.stop()
+        reset_peak()
+        self._open = (name, rss_now_and_peak()[0])
+
+    def stop(self) -> None:
+        if self._open is None:
+            return
+        name, start = self._open
+        now, peak = rss_now_and_peak()
+        self.phases.append({"phase": name, "rss_start_mb": start, "peak_mb": peak, "rss_end_mb": now})
+        self._open = None
+
+    def wrap(self, module: object, names: tuple[str, ...]) -> None:
+        """Replace ``module.<name>`` by a wrapper that opens a phase for the call, and one after it."""
+        for name in names:
+            original = getattr(module, name)
+
+            def wrapped(*args, _original=original, _name=name, **kwargs):
+                self.start(_name)
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    self.start(f"after {_name}")
+
+            setattr(module, name, wrapped)
+
+
 def child(args: argparse.Namespace) -> dict:
     """Train one row in this (fresh) process with stancekit's own training code; return its numbers."""
     from hydra import compose, initialize_config_dir
     from transformers import TrainerCallback
 
+    import stancekit.training as training
     from stancekit.cli import CONFIG_DIR
     from stancekit.training import resolve_precision, train
 
     class StepClock(TrainerCallback):
         """Times the optimiser steps only (evaluation and saving happen outside them) and samples memory."""
 
-        def __init__(self):
+        def __init__(self, phases: PhaseMemory | None):
             self.first = self.last = None
             self.steps = 0
             self.rss_setup = self.rss_train = 0.0
+            self.phases = phases
 
         def on_train_begin(self, args, state, control, **kwargs):
             self.rss_setup = peak_rss_mb()
@@ -121,6 +193,12 @@ def child(args: argparse.Namespace) -> dict:
         def on_step_begin(self, args, state, control, **kwargs):
             if self.first is None:
                 self.first = time.perf_counter()
+                if self.phases:
+                    self.phases.start("train")
+
+        def on_train_end(self, args, state, control, **kwargs):
+            if self.phases:
+                self.phases.start("validate")  # the best checkpoint's reload, then trainer.evaluate()
 
         def on_step_end(self, args, state, control, **kwargs):
             self.last = time.perf_counter()
@@ -130,10 +208,18 @@ def child(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as run_dir:
         with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
             cfg = compose("train", overrides(args, args.child, run_dir))
-        clock = StepClock()
+        phases = PhaseMemory() if args.phases else None
+        if phases:
+            phases.wrap(training, PHASE_FUNCTIONS)
+            phases.start("setup")
+        clock = StepClock(phases)
         started = time.perf_counter()
-        metrics = train(cfg, callbacks=[clock])
+        train(cfg, callbacks=[clock])
         wall = time.perf_counter() - started
+        if phases:
+            phases.stop()
+            # The high-water mark was reset at every phase boundary: the run's peaks are the phases' maxima.
+            clock.rss_train = max(p["peak_mb"] for p in phases.phases if p["phase"] in ("setup", "train"))
         summary = json.loads((Path(run_dir) / "train_summary.json").read_text(encoding="utf-8"))
     per_step = cfg.train.batch_size * cfg.train.gradient_accumulation_steps
     resolved = resolve_precision(cfg.train.precision, cfg.train.device)
@@ -152,13 +238,15 @@ def child(args: argparse.Namespace) -> dict:
         "wall_seconds": wall,
         "peak_rss_mb_setup": clock.rss_setup,
         "peak_rss_mb_train": clock.rss_train,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": max(p["peak_mb"] for p in phases.phases) if phases else peak_rss_mb(),
         "max_length": cfg.model.max_length,
         "batch_size": cfg.train.batch_size,
         "gradient_accumulation_steps": cfg.train.gradient_accumulation_steps,
         "precision": "bf16" if resolved["bf16"] else "fp16" if resolved["fp16"] else "fp32",
-        "val_accuracy": metrics.get("accuracy"),
-        "val_macro_f1": metrics.get("macro_f1"),
+        # From the run's own record: with run_test=true, train() returns the test sets' metrics instead.
+        "val_accuracy": summary["validation"]["eval_accuracy"],
+        "val_macro_f1": summary["validation"]["eval_macro_f1"],
+        **({"phases": phases.phases} if phases else {}),
     }
 
 
@@ -187,6 +275,27 @@ def table(rows: list[dict]) -> str:
             f"{r['epoch_minutes']:.1f} | {r['peak_rss_mb_train']:.0f} / {r['peak_rss_mb']:.0f} | "
             f"{r['val_accuracy']:.4f} | {r['val_macro_f1']:.4f} |"
         )
+    return "\n".join(lines)
+
+
+def phase_table(rows: list[dict]) -> str:
+    """Markdown table of each row's memory per phase, in the order the phases ran (repeats merged)."""
+    lines = [
+        "| recipe | phase | calls | RSS at start (MB) | peak (MB) | RSS at end (MB) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        merged: dict[str, dict] = {}
+        for p in r.get("phases", []):
+            m = merged.setdefault(p["phase"], {**p, "calls": 0})
+            m["calls"] += 1
+            m["peak_mb"] = max(m["peak_mb"], p["peak_mb"])
+            m["rss_end_mb"] = p["rss_end_mb"]
+        for name, m in merged.items():
+            lines.append(
+                f"| {r['row']} | {name} | {m['calls']} | {m['rss_start_mb']:.0f} | {m['peak_mb']:.0f} | "
+                f"{m['rss_end_mb']:.0f} |"
+            )
     return "\n".join(lines)
 
 
@@ -219,6 +328,8 @@ def main(argv: list[str] | None = None) -> dict | None:
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"{args.steps} steps per row, {args.model}, experiment {args.experiment or '-'}; {result['machine']}")
     print(table(results))
+    if args.phases:
+        print(phase_table(results))
     print(f"JSON: {out}")
     return result
 

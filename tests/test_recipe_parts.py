@@ -162,7 +162,6 @@ def test_unknown_set_name_is_a_clear_error(calibrated_model, tmp_path):
         evaluate_model(cfg)
 
 
-
 def test_training_with_several_test_sets(tiny_model_dir, tmp_path):
     """Each test source is reported apart; the model card and metrics.json hold one block per set."""
     from stancekit.config import SourceConfig
@@ -176,3 +175,23 @@ def test_training_with_several_test_sets(tiny_model_dir, tmp_path):
     card = (tmp_path / "model" / "README.md").read_text()
     assert "| sample | 60 |" in card and "| second | 60 |" in card
     assert json.loads((tmp_path / "metrics.json").read_text())["second"]["n"] == 60
+
+
+def test_max_length_is_capped_at_what_the_model_accepts(tiny_model_dir, caplog):
+    from transformers import AutoConfig, AutoTokenizer
+
+    from stancekit.config import ModelConfig
+    from stancekit.inference import StanceClassifier
+    from stancekit.modeling import build_model, usable_max_length
+
+    config, tokenizer = AutoConfig.from_pretrained(tiny_model_dir), AutoTokenizer.from_pretrained(tiny_model_dir)
+    assert config.max_position_embeddings == 128  # the tiny test model
+    assert usable_max_length(config, tokenizer, None) == 128
+    assert usable_max_length(config, tokenizer, 64) == 64
+    with caplog.at_level("WARNING"):
+        assert usable_max_length(config, tokenizer, 256) == 128
+    assert "using its limit, 128 tokens" in caplog.text
+    # A pair longer than the model's positions is truncated, not a crash in the embedding lookup.
+    clf = StanceClassifier(build_model(ModelConfig(name_or_path=str(tiny_model_dir))), tokenizer, max_length=256)
+    assert clf.max_length == 128
+    assert clf.predict_proba([("word " * 400, "a claim")]).shape == (1, 3)

@@ -328,3 +328,21 @@ def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
         assert r["steps"] == 2 and r["examples"] == 2 * per_step and r["examples_per_second"] > 0
         assert r["peak_rss_mb"] >= r["peak_rss_mb_train"] >= r["peak_rss_mb_setup"] > 0
         assert 0 <= r["val_macro_f1"] <= 1
+
+
+def test_bench_train_phases_account_for_the_whole_run(tiny_model_dir, tmp_path):
+    out = tmp_path / "train.json"
+    args = ["--experiment", "", "--model", str(tiny_model_dir), "--steps", "2", "--batch-size", "8"]
+    args += ["--rows", "grouped", "--phases", "--set", "run_test=true", "--json", str(out)]
+    done = _run(["bench/train.py", *args])
+    (row,) = json.loads(out.read_text())["rows"]
+    names = [p["phase"] for p in row["phases"]]
+    # The run in order: setup, the optimiser loop, validation, then the steps after training, each measured.
+    assert names[:3] == ["setup", "train", "validate"]
+    for step in ("release_training_memory", "fit_on_dataset", "save_model_atomically", "run_suite", "evaluate_sets"):
+        assert step in names and f"after {step}" in names, step
+    assert names.index("save_model_atomically") < names.index("evaluate_sets")
+    for p in row["phases"]:
+        assert p["peak_mb"] >= max(p["rss_start_mb"], p["rss_end_mb"]) - 1 > 0, p  # peaks are each phase's own
+    assert row["peak_rss_mb"] == max(p["peak_mb"] for p in row["phases"])
+    assert "| grouped | evaluate_sets | 1 |" in done.stdout

@@ -30,7 +30,7 @@ from transformers import (
 from .artifacts import read_metadata, use_safetensors, verify_weights
 from .document import DocumentResult, predict_documents
 from .labels import ID2LABEL, LABELS, is_stance_label_config
-from .modeling import encode_pairs_counted, pick_device
+from .modeling import encode_pairs_counted, pick_device, usable_max_length
 from .onnx_backend import OnnxStanceModel, cached_file, check_backend, load_onnx_model
 from .robustness import warn_truncated
 
@@ -89,9 +89,7 @@ class StanceClassifier:
             torch.set_num_threads(self.num_threads)
         self.tokenizer = tokenizer
         self.batch_size = batch_size
-        model_limit = getattr(model.config, "max_position_embeddings", 512)
-        tokenizer_limit = tokenizer.model_max_length if tokenizer.model_max_length < 100_000 else model_limit
-        self.max_length = max_length or min(model_limit, tokenizer_limit, 512)
+        self.max_length = usable_max_length(model.config, tokenizer, max_length)
         # Calibration: probabilities are softmax(logits / temperature); fitted on validation after training.
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
@@ -141,8 +139,15 @@ class StanceClassifier:
             threads = num_threads or default_num_threads()
             model = load_onnx_model(path, backend, config, model=model, tokenizer=tokenizer, num_threads=threads)
         temperature = float(read_metadata(path).get("temperature", 1.0)) if calibrated else 1.0
-        return cls(model, tokenizer, device=device, batch_size=batch_size, max_length=max_length,
-                   temperature=temperature, num_threads=num_threads)
+        return cls(
+            model,
+            tokenizer,
+            device=device,
+            batch_size=batch_size,
+            max_length=max_length,
+            temperature=temperature,
+            num_threads=num_threads,
+        )
 
     @torch.inference_mode()
     def predict_logits(
@@ -252,8 +257,10 @@ def check_stance_config(id2label: object, where: str) -> None:
 
 def _check_pairs(pairs: Iterable[Pair], allow_empty_premise: bool = False) -> list[Pair]:
     """The pairs as a list, or a ``ValueError`` naming the first bad pair (by index) and its field."""
-    if pairs is None or isinstance(pairs, (str, bytes)) or (
-        isinstance(pairs, tuple) and len(pairs) == 2 and all(isinstance(x, str) for x in pairs)
+    if (
+        pairs is None
+        or isinstance(pairs, (str, bytes))
+        or (isinstance(pairs, tuple) and len(pairs) == 2 and all(isinstance(x, str) for x in pairs))
     ):
         raise ValueError(
             f"expected a list of (premise, hypothesis) pairs, e.g. [(evidence, claim)], got {type(pairs).__name__} "

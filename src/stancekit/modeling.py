@@ -51,6 +51,23 @@ def load_tokenizer(cfg: ModelConfig) -> PreTrainedTokenizerBase:
     return AutoTokenizer.from_pretrained(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code)
 
 
+def usable_max_length(model_config: object, tokenizer: PreTrainedTokenizerBase, requested: int | None) -> int:
+    """Tokens per pair: ``requested`` (512 when None), at most what the model's position embeddings and the
+    tokenizer accept. A longer request would crash the embedding lookup on the first long pair (possibly
+    hours into a run), so it is lowered to the limit with a warning instead."""
+    model_limit = getattr(model_config, "max_position_embeddings", 512)
+    # A tokenizer without a limit reports a huge sentinel (int(1e30)); RoBERTa-style models have 514 positions
+    # of which 512 are usable, which their tokenizers' 512 expresses.
+    tokenizer_limit = tokenizer.model_max_length if tokenizer.model_max_length < 100_000 else model_limit
+    limit = min(model_limit, tokenizer_limit)
+    if requested is None:
+        return min(limit, 512)
+    if requested > limit:
+        log.warning("max_length %d is more than this model accepts; using its limit, %d tokens", requested, limit)
+        return limit
+    return requested
+
+
 def build_model(cfg: ModelConfig) -> PreTrainedModel:
     """A sequence classifier with a fresh 3-way head and our labels written into its config."""
     path = resolve_model_path(cfg.name_or_path, cfg.cache_dir)

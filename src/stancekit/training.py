@@ -36,7 +36,7 @@ from .document import apply_document_input
 from .evaluation import compute_metrics, evaluate_sets
 from .inference import StanceClassifier
 from .labels import LABELS
-from .modeling import build_model, encode_pairs, load_tokenizer, pick_device, resolve_model_path
+from .modeling import build_model, encode_pairs, load_tokenizer, pick_device, resolve_model_path, usable_max_length
 from .robustness import agree_across_ranks, count_over_length, last_complete_checkpoint, write_skipped_rows
 from .system import glibc, peak_rss_mb
 
@@ -343,6 +343,8 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
     log.info("base model: %s", resolve_model_path(cfg.model.name_or_path, cfg.model.cache_dir))
     tokenizer = load_tokenizer(cfg.model)
     model = build_model(cfg.model)
+    # Set once here for every later use (tokenizing, the collator, the saved classifier, config.yaml).
+    cfg.model.max_length = usable_max_length(model.config, tokenizer, cfg.model.max_length)
     train_set = tokenize(splits.train, tokenizer, cfg.model.max_length)
     val_set = tokenize(splits.validation, tokenizer, cfg.model.max_length)
 
