@@ -48,10 +48,12 @@ ROWS: dict[str, tuple[str, list[str]]] = {
             "train.pad_to_max_length=true",
             "train.group_by_length=false",
             "train.precision=fp32",
-            # Plain Trainer memory behaviour: one batch of 32 per step, glibc's allocator untouched.
+            # Plain Trainer memory behaviour: one batch of 32 per step, glibc's allocator and oneDNN's cache untouched.
             "train.batch_size=32",
             "train.gradient_accumulation_steps=1",
             "train.malloc_mmap_threshold_mb=null",
+            "train.malloc_trim_steps=null",
+            "train.onednn_cache_capacity=null",
         ],
     ),
     "dynamic": ("dynamic padding, random order, fp32", ["train.group_by_length=false", "train.precision=fp32"]),
@@ -118,10 +120,16 @@ PHASE_FUNCTIONS = (
 )
 
 
+def memory_fields() -> dict[str, float]:
+    """This process's memory lines of /proc/self/status (VmRSS, VmHWM, RssAnon, RssFile, ...) in MiB (Linux)."""
+    lines = Path("/proc/self/status").read_text().splitlines()
+    return {k: int(v.split()[0]) / 1024 for k, v in (line.split(":", 1) for line in lines) if v.strip().endswith("kB")}
+
+
 def rss_now_and_peak() -> tuple[float, float]:
     """(VmRSS, VmHWM) of this process in MiB (Linux)."""
-    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    fields = memory_fields()
+    return fields["VmRSS"], fields["VmHWM"]
 
 
 def reset_peak() -> None:
@@ -133,24 +141,36 @@ class PhaseMemory:
     """Per-phase memory of a training run: RSS at the start and the end of each phase and its peak.
 
     The peak is exact, not sampled: the kernel's high-water mark is reset at every phase boundary. Phases:
-    ``setup`` (to the first step), ``train`` (the optimiser loop), ``validate`` (the final evaluation, up to
-    the first wrapped step), then one per ``PHASE_FUNCTIONS`` call and one for what follows each.
+    ``setup`` (to the first step), ``train`` (the optimiser loop; each checkpoint save is a phase of its own,
+    ``_save_checkpoint``, and the loop goes on as ``after _save_checkpoint``), ``validate`` (the final
+    evaluation, up to the first wrapped step), then one per ``PHASE_FUNCTIONS`` call and one after each.
     """
 
     def __init__(self) -> None:
         self.phases: list[dict] = []
         self._open: tuple[str, float] | None = None
+        self._peak_so_far = 0.0  # the open phase's peak before its latest interval reset
 
     def start(self, name: str) -> None:
         self.stop()
         reset_peak()
+        self._peak_so_far = 0.0
         self._open = (name, rss_now_and_peak()[0])
+
+    def interval(self) -> tuple[float, float]:
+        """(RSS now, peak since the last call or phase start), then reset the high-water mark; the open
+        phase's peak still counts what came before. Called once per optimiser step, it gives per-step peaks."""
+        now, peak = rss_now_and_peak()
+        self._peak_so_far = max(self._peak_so_far, peak)
+        reset_peak()
+        return now, peak
 
     def stop(self) -> None:
         if self._open is None:
             return
         name, start = self._open
         now, peak = rss_now_and_peak()
+        peak = max(peak, self._peak_so_far)
         self.phases.append({"phase": name, "rss_start_mb": start, "peak_mb": peak, "rss_end_mb": now})
         self._open = None
 
@@ -186,6 +206,7 @@ def child(args: argparse.Namespace) -> dict:
             self.steps = 0
             self.rss_setup = self.rss_train = 0.0
             self.phases = phases
+            self.rss_by_step: list[dict] = []
 
         def on_train_begin(self, args, state, control, **kwargs):
             self.rss_setup = peak_rss_mb()
@@ -204,6 +225,10 @@ def child(args: argparse.Namespace) -> dict:
             self.last = time.perf_counter()
             self.steps = state.global_step
             self.rss_train = peak_rss_mb()
+            if self.phases:
+                # Each step's own peak and the RSS it leaves behind: a spike and a creep look different.
+                now, peak = self.phases.interval()
+                self.rss_by_step.append({"step": state.global_step, "rss_mb": now, "peak_mb": peak})
 
     with tempfile.TemporaryDirectory() as run_dir:
         with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
@@ -211,6 +236,8 @@ def child(args: argparse.Namespace) -> dict:
         phases = PhaseMemory() if args.phases else None
         if phases:
             phases.wrap(training, PHASE_FUNCTIONS)
+            # Checkpoints are written inside the optimiser loop (weights, optimiser state, RNG states).
+            phases.wrap(training.Trainer, ("_save_checkpoint",))
             phases.start("setup")
         clock = StepClock(phases)
         started = time.perf_counter()
@@ -246,7 +273,7 @@ def child(args: argparse.Namespace) -> dict:
         # From the run's own record: with run_test=true, train() returns the test sets' metrics instead.
         "val_accuracy": summary["validation"]["eval_accuracy"],
         "val_macro_f1": summary["validation"]["eval_macro_f1"],
-        **({"phases": phases.phases} if phases else {}),
+        **({"phases": phases.phases, "rss_by_step": clock.rss_by_step} if phases else {}),
     }
 
 

@@ -231,6 +231,43 @@ def test_heap_growth_limit_is_an_option():
         limit_heap_growth(0)
 
 
+def test_onednn_kernel_cache_is_capped_unless_the_user_set_it(monkeypatch):
+    from stancekit.training import limit_kernel_cache
+
+    monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", raising=False)
+    assert limit_kernel_cache(None) is False and "ONEDNN_PRIMITIVE_CACHE_CAPACITY" not in os.environ
+    with pytest.raises(ValueError, match="onednn_cache_capacity"):
+        limit_kernel_cache(-1)
+    assert limit_kernel_cache(64) is True and os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "64"
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8")  # the user's own value wins
+    assert limit_kernel_cache(64) is False and os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "8"
+
+
+def test_heap_is_trimmed_every_n_steps_when_asked(tiny_model_dir, tmp_path, monkeypatch):
+    import stancekit.training as training
+
+    with pytest.raises(ValueError, match="malloc_trim_steps"):
+        training.HeapTrimCallback(0)
+
+    class FakeLibc:  # stands in for glibc, so the call count is seen on any platform
+        trims = 0
+
+        def malloc_trim(self, pad):
+            FakeLibc.trims += 1
+
+        def mallopt(self, param, value):
+            return 1
+
+    monkeypatch.setattr(training, "glibc", FakeLibc)
+    base = ["train.max_steps=4", "train.batch_size=4", "train.gradient_accumulation_steps=1", "run_test=false"]
+    off = [*base, "train.malloc_trim_steps=null"]
+    training.train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "a", off)))
+    untrimmed = FakeLibc.trims  # release_training_memory's one trim after training
+    overrides = [*base, "train.malloc_trim_steps=2"]
+    training.train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "b", overrides)))
+    assert FakeLibc.trims - untrimmed == untrimmed + 2  # the same, plus one trim at steps 2 and 4
+
+
 def test_peak_memory_is_this_process_high_water_mark():
     from stancekit.system import peak_rss_mb
 
@@ -338,11 +375,17 @@ def test_bench_train_phases_account_for_the_whole_run(tiny_model_dir, tmp_path):
     (row,) = json.loads(out.read_text())["rows"]
     names = [p["phase"] for p in row["phases"]]
     # The run in order: setup, the optimiser loop, validation, then the steps after training, each measured.
-    assert names[:3] == ["setup", "train", "validate"]
+    assert names[:2] == ["setup", "train"] and "_save_checkpoint" in names
+    assert names.index("_save_checkpoint") < names.index("validate") < names.index("release_training_memory")
     for step in ("release_training_memory", "fit_on_dataset", "save_model_atomically", "run_suite", "evaluate_sets"):
         assert step in names and f"after {step}" in names, step
     assert names.index("save_model_atomically") < names.index("evaluate_sets")
     for p in row["phases"]:
         assert p["peak_mb"] >= max(p["rss_start_mb"], p["rss_end_mb"]) - 1 > 0, p  # peaks are each phase's own
     assert row["peak_rss_mb"] == max(p["peak_mb"] for p in row["phases"])
+    # Per-step peaks cover the whole loop, and none is above the training phase's peak.
+    train_peak = next(p["peak_mb"] for p in row["phases"] if p["phase"] == "train")
+    assert [s["step"] for s in row["rss_by_step"]] == [1, 2]
+    assert all(0 < s["rss_mb"] <= s["peak_mb"] + 1 for s in row["rss_by_step"])
+    assert row["rss_by_step"][0]["peak_mb"] <= train_peak
     assert "| grouped | evaluate_sets | 1 |" in done.stdout

@@ -192,6 +192,12 @@ class TrainConfig:
     # goes back to the OS when it is freed instead of staying in the heap (length-grouped batches change
     # shape every step; see stancekit.training.limit_heap_growth). null leaves the allocator alone.
     malloc_mmap_threshold_mb: float | None = 2.0
+    # glibc only: every this many optimiser steps, hand the heap's free pages back to the OS (malloc_trim),
+    # so fragments left by earlier batch shapes do not add up over an epoch. null: never.
+    malloc_trim_steps: int | None = 1
+    # oneDNN (bf16 matrix products on CPUs) caches a kernel per input shape, 1,024 by default; with a new
+    # batch shape nearly every step that cache holds memory for nothing. null: oneDNN's default.
+    onednn_cache_capacity: int | None = 64
     # Batches of similar length: far less padding, same results within noise (see docs/benchmarks.md).
     group_by_length: bool = True
     # Pad every batch to model.max_length (the run_glue.py way). For benchmarks and baselines only: it is

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -107,6 +108,44 @@ def limit_heap_growth(threshold_mb: float | None) -> bool:
         return False
     m_mmap_threshold = -3  # from <malloc.h>
     return bool(libc.mallopt(m_mmap_threshold, int(threshold_mb * 1024 * 1024)))
+
+
+def limit_kernel_cache(capacity: int | None) -> bool:
+    """Cap oneDNN's primitive cache at ``capacity`` entries; return whether this call set it.
+
+    Why: on CPUs, bf16 (autocast) matrix products run through oneDNN, which builds and caches a primitive,
+    with its own scratch memory, for every input shape it meets (1,024 by default). Length-grouped batches
+    bring a new shape nearly every step, so that cache alone grew the training process by ~0.2 GB within 100
+    steps on nli_mix (bench/train.py --phases; docs/benchmarks.md). oneDNN reads
+    ``ONEDNN_PRIMITIVE_CACHE_CAPACITY`` when it builds its first primitive, so this must run before the
+    process's first bf16 matrix product; a value already in the environment (the user's) is left alone.
+    """
+    if capacity is None or "ONEDNN_PRIMITIVE_CACHE_CAPACITY" in os.environ:
+        return False
+    if capacity < 0:
+        raise ValueError(f"train.onednn_cache_capacity must be >= 0 or null, got {capacity}")
+    os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(capacity)
+    return True
+
+
+class HeapTrimCallback(TrainerCallback):
+    """Every ``every`` optimiser steps, return the heap's free pages to the OS (glibc ``malloc_trim``).
+
+    Why: the mmap threshold (:func:`limit_heap_growth`) only covers large tensors; the many smaller ones of
+    ever-changing batch shapes leave free but resident holes in the heap, and over an epoch those add up.
+    ``malloc_trim(0)`` releases every free page, not only the heap's top, at the end of a step when the
+    batch's activations are gone.
+    """
+
+    def __init__(self, every: int):
+        if every <= 0:
+            raise ValueError(f"train.malloc_trim_steps must be positive or null, got {every}")
+        self.every = every
+        self.libc = glibc()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.libc is not None and state.global_step % self.every == 0:
+            self.libc.malloc_trim(0)
 
 
 def release_training_memory(trainer: Trainer) -> None:
@@ -330,6 +369,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
     run_dir.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.train.seed)
     limit_heap_growth(cfg.train.malloc_mmap_threshold_mb)
+    limit_kernel_cache(cfg.train.onednn_cache_capacity)
 
     # Setup: data, tokenizer, model.
     wanted = ("train", "validation", "test") if cfg.run_test else ("train", "validation")
@@ -369,6 +409,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
         callbacks=(
             [EarlyStoppingCallback(cfg.train.early_stopping_patience)] if cfg.train.early_stopping_patience > 0 else []
         )
+        + ([HeapTrimCallback(cfg.train.malloc_trim_steps)] if cfg.train.malloc_trim_steps is not None else [])
         + list(callbacks or []),
     )
 
