@@ -224,7 +224,9 @@ def child(args: argparse.Namespace) -> dict:
         def on_step_end(self, args, state, control, **kwargs):
             self.last = time.perf_counter()
             self.steps = state.global_step
-            self.rss_train = peak_rss_mb()
+            # VmHWM is kept lazily by the kernel (RSS counters are synced in batches), so a later read can come
+            # out a fraction of a MB below an earlier one: the peaks here are maxima over every read.
+            self.rss_train = max(self.rss_train, self.rss_setup, peak_rss_mb())
             if self.phases:
                 # Each step's own peak and the RSS it leaves behind: a spike and a creep look different.
                 now, peak = self.phases.interval()
@@ -265,7 +267,7 @@ def child(args: argparse.Namespace) -> dict:
         "wall_seconds": wall,
         "peak_rss_mb_setup": clock.rss_setup,
         "peak_rss_mb_train": clock.rss_train,
-        "peak_rss_mb": max(p["peak_mb"] for p in phases.phases) if phases else peak_rss_mb(),
+        "peak_rss_mb": max(clock.rss_train, max(p["peak_mb"] for p in phases.phases) if phases else peak_rss_mb()),
         "max_length": cfg.model.max_length,
         "batch_size": cfg.train.batch_size,
         "gradient_accumulation_steps": cfg.train.gradient_accumulation_steps,
