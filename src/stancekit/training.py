@@ -120,10 +120,10 @@ def limit_kernel_cache(capacity: int | None) -> bool:
     ``ONEDNN_PRIMITIVE_CACHE_CAPACITY`` when it builds its first primitive, so this must run before the
     process's first bf16 matrix product; a value already in the environment (the user's) is left alone.
     """
+    if capacity is not None and capacity < 0:  # checked first: a bad config is an error even when unused
+        raise ValueError(f"train.onednn_cache_capacity must be >= 0 or null, got {capacity}")
     if capacity is None or "ONEDNN_PRIMITIVE_CACHE_CAPACITY" in os.environ:
         return False
-    if capacity < 0:
-        raise ValueError(f"train.onednn_cache_capacity must be >= 0 or null, got {capacity}")
     os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(capacity)
     return True
 
