@@ -7,12 +7,15 @@ Variants, each measured in a fresh subprocess (so peak memory is its own and not
 
   pipeline    transformers ``pipeline("text-classification")`` with text pairs, batch 32 (the baseline)
   loop        a plain loop over batches of 32 in input order (tokenise, pad to the batch's longest, forward)
-  ours        ``StanceClassifier`` (PyTorch): tokenised once, batched by sorted token length
+  ours-fp32   ``StanceClassifier(precision="fp32")`` (PyTorch): tokenised once, batched by sorted token length
+  ours        ``StanceClassifier`` (PyTorch) with its defaults: as ours-fp32, and ``precision="auto"`` (bf16
+              with the close calls recomputed in fp32 on CPUs with native bf16, fp32 elsewhere)
   onnx        ``StanceClassifier(backend="onnx")``: ONNX Runtime, fp32
   onnx-int8   ``StanceClassifier(backend="onnx-int8")``: ONNX Runtime, dynamically quantised int8 weights
 
 For each: pairs/second over the whole set (median of ``--repeats`` timed passes after one warm-up pass),
-peak resident memory (the process's RSS high-water mark), agreement of its labels with ``ours``, and
+peak resident memory (the process's RSS high-water mark), agreement of its labels with ``ours-fp32`` (the
+fp32 model: the labels every variant should reproduce), and
 accuracy against the gold labels. All variants use the same CPU thread count (``--threads``, default: the
 physical cores). ONNX files are exported before timing (once; cached in the model folder).
 Prints a table with the ratio to the pipeline baseline and writes JSON (``--json``).
@@ -36,7 +39,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = ("pipeline", "loop", "ours", "onnx", "onnx-int8")
+VARIANTS = ("pipeline", "loop", "ours-fp32", "ours", "onnx", "onnx-int8")
+REFERENCE = "ours-fp32"  # labels of the fp32 PyTorch model: agreement is measured against them
 LABELS = ("support", "contradict", "neutral")  # stancekit.labels.LABELS, repeated so children import less
 DEFAULT_MODEL = PROJECT_ROOT / "outputs" / "nli_mix_baseline" / "model"
 DEFAULT_DATA_ROOT = os.environ.get("STANCEKIT_DATA_ROOT", str(PROJECT_ROOT.parent / "shared" / "data"))
@@ -121,14 +125,16 @@ def make_runner(variant: str, model_dir: str, batch_size: int, threads: int):
         return run
     from stancekit import StanceClassifier
 
-    backend = "torch" if variant == "ours" else variant
+    backend = variant if variant.startswith("onnx") else "torch"
+    precision = "fp32" if variant == "ours-fp32" else "auto"
     clf = StanceClassifier.from_pretrained(
-        model_dir, device="cpu", batch_size=batch_size, backend=backend, num_threads=threads
+        model_dir, device="cpu", batch_size=batch_size, backend=backend, num_threads=threads, precision=precision
     )
 
     def run(premises, hypotheses):
         return clf.predict_proba(list(zip(premises, hypotheses))).argmax(axis=1).tolist()
 
+    run.precision = clf.precision  # what "auto" resolved to on this machine
     return run
 
 
@@ -154,6 +160,7 @@ def child(args: argparse.Namespace) -> dict:
         "load_seconds": load_seconds,
         "peak_rss_mb": peak_rss_mb(),
         "threads": threads,
+        "precision": getattr(run, "precision", "fp32"),
         "predictions": predictions,
     }
 
@@ -239,15 +246,15 @@ def table(rows: list[dict]) -> str:
     """Markdown table of the results, with the ratio to the pipeline baseline (when it was run)."""
     base = next((r["pairs_per_second"] for r in rows if r["variant"] == "pipeline"), None)
     lines = [
-        "| variant | pairs/s | × pipeline | peak RSS (MB) | labels = PyTorch wrapper | accuracy |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| variant | precision | pairs/s | × pipeline | peak RSS (MB) | labels = fp32 wrapper | accuracy |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ratio = f"{r['pairs_per_second'] / base:.2f}×" if base else "–"
         agree = f"{r['agreement']:.2%}" if r.get("agreement") is not None else "–"
         lines.append(
-            f"| {r['variant']} | {r['pairs_per_second']:.0f} | {ratio} | {r['peak_rss_mb']:.0f} | {agree} | "
-            f"{r['accuracy']:.4f} |"
+            f"| {r['variant']} | {r['precision']} | {r['pairs_per_second']:.0f} | {ratio} | "
+            f"{r['peak_rss_mb']:.0f} | {agree} | {r['accuracy']:.4f} |"
         )
     return "\n".join(lines)
 
@@ -295,7 +302,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         for variant in variants:
             print(f"[bench] {variant} ...", file=sys.stderr, flush=True)
             rows.append(run_child(variant, args, pairs_file))
-    reference = next((r["predictions"] for r in rows if r["variant"] == "ours"), None)
+    reference = next((r["predictions"] for r in rows if r["variant"] == REFERENCE), None)
     gold = data["labels"]
     for r in rows:
         preds = r.pop("predictions")

@@ -24,9 +24,9 @@ from stancekit import LABELS, StanceClassifier
 from stancekit.artifacts import update_metadata
 from stancekit.cli import PROJECT_ROOT
 from stancekit.config import ModelConfig
-from stancekit.inference import default_num_threads
+from stancekit.inference import RECHECK_MARGIN, default_num_threads, resolve_inference_precision
 from stancekit.modeling import build_model, load_tokenizer
-from stancekit.scoring import predict_file
+from stancekit.scoring import load_classifier, predict_file
 from stancekit.training import collator, cpu_has_native_bf16, resolve_precision, tokenize
 
 pytest.importorskip("onnxruntime")
@@ -56,7 +56,8 @@ def stance_dir(tiny_model_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def clf(stance_dir):
-    return StanceClassifier.from_pretrained(stance_dir, device="cpu", batch_size=7)
+    # fp32 explicitly: these tests compare exact numbers, and precision="auto" is bf16 on some CPUs.
+    return StanceClassifier.from_pretrained(stance_dir, device="cpu", batch_size=7, precision="fp32")
 
 
 # ---------------------------------------------------------------------------------------------- wrapper
@@ -79,6 +80,46 @@ def test_thread_count_is_an_option(stance_dir):
         assert one.num_threads == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_bf16_checked_recomputes_the_close_calls_in_fp32(stance_dir, clf):
+    exact = clf.predict_logits(PAIRS)
+    bf16 = StanceClassifier.from_pretrained(stance_dir, device="cpu", batch_size=7, precision="bf16")
+    rounded = bf16.predict_logits(PAIRS)
+    assert not np.allclose(rounded, exact, atol=1e-6), "bf16 did not run"
+    top2 = np.sort(rounded, axis=1)[:, -2:]
+    margins = top2[:, 1] - top2[:, 0]
+    checked = StanceClassifier.from_pretrained(stance_dir, device="cpu", batch_size=7, precision="bf16-checked")
+    assert checked.recheck_margin == RECHECK_MARGIN
+    checked.recheck_margin = float(np.median(margins))  # so both kinds of pair occur in this tiny model
+    close = margins < checked.recheck_margin
+    assert 0 < close.sum() < len(PAIRS)
+    got = checked.predict_logits(PAIRS)
+    # Close calls carry fp32 logits (so fp32's labels), clear ones keep bf16's, in input order either way.
+    np.testing.assert_allclose(got[close], exact[close], atol=1e-5)
+    np.testing.assert_array_equal(got[~close], rounded[~close])
+    assert (got.argmax(axis=1) == exact.argmax(axis=1))[close].all()
+
+
+def test_inference_precision_auto_follows_the_hardware(monkeypatch, stance_dir):
+    from stancekit import inference
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: True)
+    assert resolve_inference_precision("auto", "torch", cpu) == "bf16-checked"
+    assert resolve_inference_precision("auto", "torch", cuda) == "fp32"
+    assert resolve_inference_precision("auto", "onnx-int8", cpu) == "int8"
+    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: False)
+    assert resolve_inference_precision("auto", "torch", cpu) == "fp32"
+    assert resolve_inference_precision("bf16", "torch", cpu) == "bf16"  # asked for: runs, emulated if need be
+    with pytest.raises(ValueError, match="precision must be one of"):
+        resolve_inference_precision("half", "torch", cpu)
+    with pytest.raises(ValueError, match="needs the torch backend"):
+        resolve_inference_precision("bf16", "onnx", cpu)
+    # scripts/predict.py and scripts/evaluate.py pass their `precision` through.
+    cfg = compose_config("predict", [f"model_dir={stance_dir}", "input=x", "output=y", "precision=bf16"])
+    assert load_classifier(cfg).precision == "bf16"
+    assert compose_config("evaluate", [f"model_dir={stance_dir}"]).precision == "auto"
 
 
 # ---------------------------------------------------------------------------------------------- ONNX
@@ -323,12 +364,13 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_dir, tmp_path):
     )
     result = json.loads(out.read_text())
     rows = {r["variant"]: r for r in result["rows"]}
-    assert list(rows) == ["pipeline", "loop", "ours", "onnx", "onnx-int8"]
+    assert list(rows) == ["pipeline", "loop", "ours-fp32", "ours", "onnx", "onnx-int8"]
+    assert rows["ours-fp32"]["precision"] == "fp32" and rows["onnx-int8"]["precision"] == "int8"
     assert result["pairs"] == 60  # the sample's whole test set
     for r in rows.values():
         assert r["pairs_per_second"] > 0 and r["peak_rss_mb"] > 0 and 0 <= r["accuracy"] <= 1
-    # Same model, same labels: the baseline, the plain loop and fp32 ONNX agree with the wrapper.
-    for name in ("pipeline", "loop", "ours", "onnx"):
+    # Same model, same labels: the baseline, the plain loop, our default and fp32 ONNX agree with fp32.
+    for name in ("pipeline", "loop", "ours-fp32", "ours", "onnx"):
         assert rows[name]["agreement"] == 1.0, name
     assert "| pipeline |" in done.stdout and "1.00×" in done.stdout
 

@@ -246,6 +246,9 @@ class EvaluateRunConfig:
     backend: str = "torch"
     # CPU threads; null: the physical cores this process may use.
     num_threads: int | None = None
+    # torch backend: auto (bf16 with an fp32 recheck of close calls on CPUs with native bf16, else fp32),
+    # fp32, bf16 or bf16-checked; see stancekit.StanceClassifier.
+    precision: str = "auto"
     # pairs: premise/hypothesis pairs; document: premise is a document, scored as `document` says (+ FNC view).
     mode: str = "pairs"
     document: DocumentConfig = field(default_factory=DocumentConfig)
@@ -301,6 +304,9 @@ class PredictRunConfig:
     backend: str = "torch"
     # CPU threads; null: the physical cores this process may use.
     num_threads: int | None = None
+    # torch backend: auto (bf16 with an fp32 recheck of close calls on CPUs with native bf16, else fp32),
+    # fp32, bf16 or bf16-checked; see stancekit.StanceClassifier.
+    precision: str = "auto"
     # pairs: premise_field/hypothesis_field per line; document: a claim and a whole document per line,
     # each taken from the first of these fields that the line has.
     mode: str = "pairs"

@@ -30,13 +30,19 @@ from transformers import (
 from .artifacts import read_metadata, use_safetensors, verify_weights
 from .document import DocumentResult, predict_documents
 from .labels import ID2LABEL, LABELS, is_stance_label_config
-from .modeling import encode_pairs_counted, pick_device, usable_max_length
+from .modeling import cpu_has_native_bf16, encode_pairs_counted, pick_device, usable_max_length
 from .onnx_backend import OnnxStanceModel, cached_file, check_backend, load_onnx_model
 from .robustness import warn_truncated
 
 log = logging.getLogger(__name__)
 
 Pair = tuple[str, str]
+
+PRECISIONS = ("auto", "fp32", "bf16", "bf16-checked")
+# bf16-checked recomputes in fp32 every pair whose two best logits lie closer than this under bf16, so its
+# labels are the fp32 model's: over the 18,642 nli_mix test pairs bf16 moved a top-two margin by at most 0.13
+# logits (MiniLM), and every label bf16 flipped had a bf16 margin under 0.05 (docs/benchmarks.md).
+RECHECK_MARGIN = 0.2
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,16 @@ class StanceClassifier:
     the premise side. ``model`` is a transformers classifier, or an :class:`~stancekit.onnx_backend.OnnxStanceModel`
     (``from_pretrained(path, backend="onnx")``). ``num_threads`` sets PyTorch's CPU threads (process-wide)
     and ONNX Runtime's; the default is the physical cores this process may use.
+
+    ``precision`` (PyTorch backend): ``fp32``; ``bf16`` (autocast: ~1.6x faster on CPUs with native bf16,
+    a few labels in 1,000 may differ from fp32); ``bf16-checked`` (bf16, then the close calls, pairs whose
+    two best logits are within :attr:`recheck_margin`, recomputed in fp32, so labels match fp32 and
+    probabilities are within ~0.02 of it); ``auto`` (default): ``bf16-checked`` on CPUs with native bf16
+    (AVX-512 BF16 or AMX), ``fp32`` elsewhere. The ONNX backends take ``auto`` or ``fp32`` (their own precision).
     """
 
     labels: tuple[str, ...] = LABELS
+    recheck_margin: float = RECHECK_MARGIN
 
     def __init__(
         self,
@@ -74,6 +87,7 @@ class StanceClassifier:
         max_length: int | None = None,
         temperature: float = 1.0,
         num_threads: int | None = None,
+        precision: str = "auto",
     ):
         check_stance_config(model.config.id2label, getattr(model, "name_or_path", "model"))
         if isinstance(model, OnnxStanceModel):
@@ -87,6 +101,7 @@ class StanceClassifier:
         self.num_threads = num_threads or default_num_threads()
         if self.device.type == "cpu":
             torch.set_num_threads(self.num_threads)
+        self.precision = resolve_inference_precision(precision, self.backend, self.device)
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.max_length = usable_max_length(model.config, tokenizer, max_length)
@@ -107,10 +122,12 @@ class StanceClassifier:
         allow_pickle: bool = False,
         backend: str = "torch",
         num_threads: int | None = None,
+        precision: str = "auto",
     ) -> StanceClassifier:
         """Load a model folder written by stancekit (or any classifier with our three labels).
 
-        ``calibrated=False`` ignores the stored temperature (raw softmax probabilities).
+        ``calibrated=False`` ignores the stored temperature (raw softmax probabilities). ``precision``: see
+        the class (``auto``: bf16 with an fp32 recheck of close calls on CPUs with native bf16, else fp32).
 
         ``backend``: ``torch`` (default), or ``onnx`` / ``onnx-int8`` to run through ONNX Runtime on the CPU
         (needs ``pip install 'stancekit[onnx]'``); the first use exports the folder to ``onnx/`` inside it, and
@@ -147,6 +164,7 @@ class StanceClassifier:
             max_length=max_length,
             temperature=temperature,
             num_threads=num_threads,
+            precision=precision,
         )
 
     @torch.inference_mode()
@@ -167,11 +185,26 @@ class StanceClassifier:
         )
         warn_truncated(truncated, len(pairs), self.max_length)  # counted and reported, never silent
         order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            batch = self.tokenizer.pad({k: [v[i] for i in idx] for k, v in enc.items()}, return_tensors="np")
-            out[idx] = self._batch_logits(batch)
+        self._fill_logits(out, enc, order, batch_size, bf16=self.precision.startswith("bf16"))
+        if self.precision == "bf16-checked":
+            # Only a pair whose two best logits are close can change label under bf16's rounding; recompute
+            # those in fp32 (still length-sorted: ``order`` filtered keeps its order).
+            top2 = np.sort(out, axis=1)[:, -2:]
+            close = top2[:, 1] - top2[:, 0] < self.recheck_margin
+            self._fill_logits(out, enc, order[close[order]], batch_size, bf16=False)
         return out
+
+    def _fill_logits(
+        self, out: np.ndarray, enc: dict[str, list], order: np.ndarray, batch_size: int, bf16: bool
+    ) -> None:
+        """Write the logits of the pairs ``order`` lists (length-sorted) into their rows of ``out``."""
+        # Autocast runs the matrix products in bf16 and keeps softmax, layer norm and the logits in fp32. One
+        # context around all batches, so the bf16 copy of each weight is made once per call, not per batch.
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16 and self.backend == "torch"):
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                batch = self.tokenizer.pad({k: [v[i] for i in idx] for k, v in enc.items()}, return_tensors="np")
+                out[idx] = self._batch_logits(batch)
 
     def _batch_logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         """Logits of one padded batch from whichever backend holds the model."""
@@ -230,6 +263,23 @@ class StanceClassifier:
     ) -> list[DocumentResult]:
         """:meth:`predict_document` for many ``(claim, document)`` items, their units scored in shared batches."""
         return predict_documents(self.predict_proba, items, config, progress=progress, **options)
+
+
+def resolve_inference_precision(precision: str, backend: str, device: torch.device) -> str:
+    """The precision a wrapper runs at: ``precision`` with ``auto`` resolved (see :class:`StanceClassifier`).
+
+    ONNX backends run at their own precision (``fp32``, or ``int8`` for ``onnx-int8``).
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if backend != "torch":
+        if precision not in {"auto", "fp32"}:
+            raise ValueError(f"precision={precision!r} needs the torch backend; the {backend} backend sets its own")
+        return "int8" if backend == "onnx-int8" else "fp32"
+    if precision == "auto":
+        # Only where bf16 is native: emulated bf16 (older CPUs) is slower than fp32. GPUs keep fp32 by default.
+        return "bf16-checked" if device.type == "cpu" and cpu_has_native_bf16() else "fp32"
+    return precision
 
 
 def default_num_threads() -> int:

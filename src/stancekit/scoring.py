@@ -30,7 +30,7 @@ PREDICT_CHUNK_LINES = 4096
 
 
 def load_classifier(cfg: DictConfig) -> StanceClassifier:
-    """The saved model of an evaluate/predict config, with its device, batching, length and backend options."""
+    """The saved model of an evaluate/predict config, with its device, batching, length, backend and precision."""
     return StanceClassifier.from_pretrained(
         cfg.model_dir,
         device=cfg.device,
@@ -38,6 +38,7 @@ def load_classifier(cfg: DictConfig) -> StanceClassifier:
         max_length=cfg.max_length,
         backend=cfg.backend,
         num_threads=cfg.num_threads,
+        precision=cfg.precision,
     )
 
 
@@ -113,8 +114,15 @@ def calibrate_model(cfg: DictConfig) -> dict:
     temperature, logits, labels = fit_on_dataset(classifier.predict_logits, splits.validation)
     before, after = calibration_block(logits, labels, 1.0), calibration_block(logits, labels, temperature)
     update_metadata(cfg.model_dir, temperature=temperature)
-    return {"temperature": temperature, "n": len(labels), "ece_before": before["ece"], "ece": after["ece"],
-            "nll_before": before["nll"], "nll": after["nll"], "previous_temperature": classifier.temperature}
+    return {
+        "temperature": temperature,
+        "n": len(labels),
+        "ece_before": before["ece"],
+        "ece": after["ece"],
+        "nll_before": before["nll"],
+        "nll": after["nll"],
+        "previous_temperature": classifier.temperature,
+    }
 
 
 def evaluate_baseline(cfg: DictConfig) -> dict:

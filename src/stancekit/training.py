@@ -37,7 +37,15 @@ from .document import apply_document_input
 from .evaluation import compute_metrics, evaluate_sets
 from .inference import StanceClassifier
 from .labels import LABELS
-from .modeling import build_model, encode_pairs, load_tokenizer, pick_device, resolve_model_path, usable_max_length
+from .modeling import (
+    build_model,
+    cpu_has_native_bf16,
+    encode_pairs,
+    load_tokenizer,
+    pick_device,
+    resolve_model_path,
+    usable_max_length,
+)
 from .robustness import agree_across_ranks, count_over_length, last_complete_checkpoint, write_skipped_rows
 from .system import glibc, peak_rss_mb
 
@@ -60,16 +68,6 @@ def tokenize(dataset: Dataset, tokenizer: PreTrainedTokenizerBase, max_length: i
     return dataset.map(
         encode, batched=True, remove_columns=[c for c in dataset.column_names if c not in keep], desc="tokenize"
     )
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU multiplies bf16 in hardware (AVX-512 BF16 or AMX), where bf16 autocast pays off.
-
-    On such CPUs (Intel Cooper Lake / Sapphire Rapids and later, AMD Zen 4 and later) bf16 autocast trained
-    MiniLM ~1.4x faster than fp32 in bench/train.py; elsewhere bf16 is emulated and slower than fp32.
-    """
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, so looked up defensively
-    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
 
 
 def resolve_precision(precision: str, device: str = "auto") -> dict[str, bool]:
