@@ -309,6 +309,61 @@ def test_heap_is_trimmed_every_n_steps_when_asked(tiny_model_dir, tmp_path, monk
     assert FakeLibc.trims - untrimmed == untrimmed + 2  # the same, plus one trim at steps 2 and 4
 
 
+def test_split_batch_keeps_every_row_within_the_token_budget():
+    from stancekit.training import split_batch
+
+    batch = {"input_ids": torch.arange(16 * 10).view(16, 10), "labels": torch.arange(16), "flag": 1}
+    assert split_batch(batch, None) == [batch] and split_batch(batch, 160) == [batch]
+    chunks = split_batch(batch, 70)  # 7 rows of 10 tokens fit: 3 chunks, spread evenly
+    assert [len(c["labels"]) for c in chunks] == [5, 5, 6]
+    assert all(c["input_ids"].numel() <= 70 and c["flag"] == 1 for c in chunks)
+    assert torch.equal(torch.cat([c["input_ids"] for c in chunks]), batch["input_ids"])
+    assert torch.equal(torch.cat([c["labels"] for c in chunks]), batch["labels"])
+    # A single pair longer than the budget still runs, alone.
+    assert [len(c["labels"]) for c in split_batch(batch, 5)] == [1] * 16
+
+
+def test_token_budget_splits_long_micro_batches_into_the_same_step(tiny_model_dir, tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    from stancekit import training
+
+    # No dropout, so the split and unsplit runs see the same function and must end at the same weights.
+    base_dir = tmp_path / "base"
+    shutil.copytree(tiny_model_dir, base_dir)
+    config = json.loads((base_dir / "config.json").read_text())
+    config.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    (base_dir / "config.json").write_text(json.dumps(config))
+    chunk_counts = []
+    real_split = training.split_batch
+
+    def spy(inputs, max_tokens):
+        chunks = real_split(inputs, max_tokens)
+        chunk_counts.append(len(chunks))
+        return chunks
+
+    monkeypatch.setattr(training, "split_batch", spy)
+    common = [
+        "train.max_steps=3",
+        "train.batch_size=8",
+        "train.gradient_accumulation_steps=2",
+        "train.precision=fp32",
+        "train.calibrate=false",
+        "run_test=false",
+    ]
+    weights = {}
+    for name, budget in (("whole", "null"), ("split", "40")):
+        overrides = [*common, f"train.max_tokens_per_micro_batch={budget}"]
+        training.train(compose_config("train", tiny_train_overrides(base_dir, tmp_path / name, overrides)))
+        weights[name] = load_file(tmp_path / name / "model" / "model.safetensors")
+    assert chunk_counts[:6] == [1] * 6 and min(chunk_counts[6:]) >= 2  # the second run split every batch
+    assert weights["whole"].keys() == weights["split"].keys()
+    for key, value in weights["whole"].items():
+        torch.testing.assert_close(weights["split"][key], value, atol=1e-5, rtol=1e-4, msg=key)
+    with pytest.raises(ValueError, match="max_tokens_per_micro_batch"):
+        training.StanceTrainer(model=torch.nn.Linear(1, 1), max_tokens_per_micro_batch=0)
+
+
 def test_peak_memory_is_this_process_high_water_mark():
     from stancekit.system import peak_rss_mb
 

@@ -6,6 +6,7 @@ logging integrations and data-parallel runs under ``torchrun``/``accelerate laun
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -144,6 +145,58 @@ class HeapTrimCallback(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         if self.libc is not None and state.global_step % self.every == 0:
             self.libc.malloc_trim(0)
+
+
+def split_batch(inputs: dict[str, Any], max_tokens: int | None) -> list[dict[str, Any]]:
+    """``inputs`` cut along the batch into the fewest equal chunks of at most ``max_tokens`` padded tokens.
+
+    A chunk keeps at least one row, so a single pair longer than the budget still runs (alone).
+    """
+    rows, length = inputs["input_ids"].shape
+    if max_tokens is None or rows * length <= max_tokens:
+        return [inputs]
+    per_chunk = max(1, max_tokens // length)
+    n_chunks = -(-rows // per_chunk)
+    # Rows spread evenly (16 rows, 7 per chunk at most: 5, 5, 6 rather than 7, 7, 2).
+    bounds = [i * rows // n_chunks for i in range(n_chunks + 1)]
+    return [
+        {k: v[start:stop] if torch.is_tensor(v) and v.dim() > 0 else v for k, v in inputs.items()}
+        for start, stop in zip(bounds, bounds[1:])
+    ]
+
+
+class StanceTrainer(Trainer):
+    """The Trainer, with micro-batches above ``max_tokens_per_micro_batch`` padded tokens run in chunks.
+
+    Why: with length-grouped batches a few micro-batches are far longer than the rest (16 pairs x 128
+    tokens against ~16 x 40), and their activations set the run's peak memory. Each chunk's loss is summed
+    over its examples and divided by the accumulated batch's example count (:func:`make_loss`), so the
+    chunks' gradients add up to the whole micro-batch's: the same step, at the memory of a smaller batch.
+    """
+
+    def __init__(self, *args, max_tokens_per_micro_batch: int | None = None, **kwargs):
+        if max_tokens_per_micro_batch is not None and max_tokens_per_micro_batch <= 0:
+            raise ValueError(
+                f"train.max_tokens_per_micro_batch must be positive or null, got {max_tokens_per_micro_batch}"
+            )
+        super().__init__(*args, **kwargs)
+        self.max_tokens_per_micro_batch = max_tokens_per_micro_batch
+
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        chunks = split_batch(inputs, self.max_tokens_per_micro_batch)
+        if len(chunks) == 1:
+            return super().training_step(model, inputs, num_items_in_batch)
+        if num_items_in_batch is None:
+            # Without the count the loss would be each chunk's mean; this count makes sum/count equal the
+            # Trainer's own mean / accumulation steps for the whole micro-batch.
+            num_items_in_batch = len(inputs["labels"]) * self.current_gradient_accumulation_steps
+        loss = 0.0
+        for i, chunk in enumerate(chunks):
+            # Under DDP, gradients are all-reduced once, with the last chunk's backward.
+            sync = contextlib.nullcontext() if i == len(chunks) - 1 else self.accelerator.no_sync(model)
+            with sync:
+                loss = loss + super().training_step(model, chunk, num_items_in_batch)
+        return loss
 
 
 def release_training_memory(trainer: Trainer) -> None:
@@ -393,7 +446,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
         run_dir = Path(agree_across_ranks(str(run_dir)))
         args.output_dir = str(run_dir / "checkpoints")
     checkpoint_dir = run_dir / "checkpoints"
-    trainer = Trainer(
+    trainer = StanceTrainer(
         model=model,
         args=args,
         train_dataset=train_set,
@@ -409,6 +462,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
         )
         + ([HeapTrimCallback(cfg.train.malloc_trim_steps)] if cfg.train.malloc_trim_steps is not None else [])
         + list(callbacks or []),
+        max_tokens_per_micro_batch=cfg.train.max_tokens_per_micro_batch,
     )
 
     # Train (resuming from the newest complete checkpoint of this run folder when asked; a checkpoint cut
