@@ -55,6 +55,7 @@ ROWS: dict[str, tuple[str, list[str]]] = {
             "train.malloc_trim_steps=null",
             "train.onednn_cache_capacity=null",
             "train.max_tokens_per_micro_batch=null",
+            "train.freeze_word_embeddings=false",
         ],
     ),
     "dynamic": ("dynamic padding, random order, fp32", ["train.group_by_length=false", "train.precision=fp32"]),

@@ -364,6 +364,26 @@ def test_token_budget_splits_long_micro_batches_into_the_same_step(tiny_model_di
         training.StanceTrainer(model=torch.nn.Linear(1, 1), max_tokens_per_micro_batch=0)
 
 
+def test_word_embeddings_stay_fixed_unless_asked_to_train(tiny_model_dir, tmp_path):
+    from safetensors.torch import load_file
+
+    from stancekit import training
+
+    base = load_file(tiny_model_dir / "model.safetensors")
+    key = next(k for k in base if k.endswith("word_embeddings.weight"))
+    common = ["train.max_steps=2", "train.calibrate=false", "run_test=false"]
+    for frozen in (True, False):
+        run = tmp_path / str(frozen)
+        overrides = [*common, f"train.freeze_word_embeddings={str(frozen).lower()}"]
+        training.train(compose_config("train", tiny_train_overrides(tiny_model_dir, run, overrides)))
+        tuned = load_file(run / "model" / "model.safetensors")
+        tuned_key = next(k for k in tuned if k.endswith("word_embeddings.weight"))
+        assert torch.equal(tuned[tuned_key], base[key]) == frozen
+        # Everything else trains either way (the position embeddings, for one).
+        position = next(k for k in tuned if k.endswith("position_embeddings.weight"))
+        assert not torch.equal(tuned[position], base[position.removeprefix("bert.")])
+
+
 def test_peak_memory_is_this_process_high_water_mark():
     from stancekit.system import peak_rss_mb
 

@@ -434,6 +434,10 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> di
     log.info("base model: %s", resolve_model_path(cfg.model.name_or_path, cfg.model.cache_dir))
     tokenizer = load_tokenizer(cfg.model)
     model = build_model(cfg.model)
+    if cfg.train.freeze_word_embeddings:
+        # The Trainer's optimiser takes only parameters that require gradients: no dense gradient of the
+        # vocabulary-sized matrix per micro-batch, and no AdamW moments for it.
+        model.get_input_embeddings().weight.requires_grad_(False)
     # Set once here for every later use (tokenizing, the collator, the saved classifier, config.yaml).
     cfg.model.max_length = usable_max_length(model.config, tokenizer, cfg.model.max_length)
     train_set = tokenize(splits.train, tokenizer, cfg.model.max_length)
