@@ -204,8 +204,8 @@ class TrainConfig:
     # (16 x 128 tokens took ~0.6 GB of activations in bf16). null: never split.
     max_tokens_per_micro_batch: int | None = 1024
     # Keep the base model's word-embedding matrix fixed (position and segment embeddings still train). It is
-    # half of MiniLM's weights and a fifth of MPNet's; its dense gradient and AdamW moments cost ~10 % of
-    # each MPNet step and ~0.14 GB of MiniLM's memory, for no measurable change in validation macro-F1.
+    # half of MiniLM's weights and a fifth of MPNet's; its dense gradient and AdamW moments cost 4-5 % of an
+    # epoch and ~0.1 GB of MiniLM's peak memory, for no measurable change in validation macro-F1.
     freeze_word_embeddings: bool = True
     # Batches of similar length: far less padding, same results within noise (see docs/benchmarks.md).
     group_by_length: bool = True

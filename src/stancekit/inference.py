@@ -198,8 +198,7 @@ class StanceClassifier:
         self, out: np.ndarray, enc: dict[str, list], order: np.ndarray, batch_size: int, bf16: bool
     ) -> None:
         """Write the logits of the pairs ``order`` lists (length-sorted) into their rows of ``out``."""
-        # Autocast runs the matrix products in bf16 and keeps softmax, layer norm and the logits in fp32. One
-        # context around all batches, so the bf16 copy of each weight is made once per call, not per batch.
+        # Autocast runs the matrix products in bf16 and keeps softmax, layer norm and the logits in fp32.
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16 and self.backend == "torch"):
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
