@@ -101,6 +101,27 @@ def test_bf16_checked_recomputes_the_close_calls_in_fp32(stance_dir, clf):
     assert (got.argmax(axis=1) == exact.argmax(axis=1))[close].all()
 
 
+def test_bf16_checked_switches_to_fp32_when_close_calls_dominate(stance_dir, clf):
+    from stancekit.inference import MIN_PAIRS_BEFORE_SWITCH
+
+    pairs = PAIRS * 3  # enough pairs to pass the minimum before switching
+    checked = StanceClassifier.from_pretrained(stance_dir, device="cpu", batch_size=7, precision="bf16-checked")
+    checked.recheck_margin = float("inf")  # every pair is a close call, as on data the model finds hard
+    ran_bf16 = []
+    fill = checked._fill_logits
+
+    def spy(out, enc, order, batch_size, bf16):
+        ran_bf16.extend([bf16] * len(order))
+        return fill(out, enc, order, batch_size, bf16)
+
+    checked._fill_logits = spy
+    got = checked.predict_logits(pairs)
+    np.testing.assert_allclose(got, clf.predict_logits(pairs), atol=1e-5)  # all of it fp32 in the end
+    n_bf16 = sum(ran_bf16)
+    assert MIN_PAIRS_BEFORE_SWITCH <= n_bf16 < MIN_PAIRS_BEFORE_SWITCH + 7  # bf16 stopped after the minimum
+    assert len(ran_bf16) == len(pairs) + n_bf16  # the rest ran once, in fp32; the bf16 ones were rechecked
+
+
 def test_inference_precision_auto_follows_the_hardware(monkeypatch, stance_dir):
     from stancekit import inference
 

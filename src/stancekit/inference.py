@@ -43,6 +43,11 @@ PRECISIONS = ("auto", "fp32", "bf16", "bf16-checked")
 # labels are the fp32 model's: over the 18,642 nli_mix test pairs bf16 moved a top-two margin by at most 0.13
 # logits (MiniLM), and every label bf16 flipped had a bf16 margin under 0.05 (docs/benchmarks.md).
 RECHECK_MARGIN = 0.2
+# bf16 costs ~0.6 of an fp32 pass here, so rechecking more than ~40 % of the pairs is slower than fp32 alone
+# (a model near chance, as on ANLI, has small logits and most pairs close): past this share of close calls,
+# measured over at least MIN_PAIRS_BEFORE_SWITCH pairs, the rest of the call runs in fp32 directly.
+SWITCH_TO_FP32_SHARE = 0.35
+MIN_PAIRS_BEFORE_SWITCH = 64
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,10 @@ class StanceClassifier:
     ``precision`` (PyTorch backend): ``fp32``; ``bf16`` (autocast: ~1.6x faster on CPUs with native bf16,
     a few labels in 1,000 may differ from fp32); ``bf16-checked`` (bf16, then the close calls, pairs whose
     two best logits are within :attr:`recheck_margin`, recomputed in fp32, so labels match fp32 and
-    probabilities are within ~0.02 of it); ``auto`` (default): ``bf16-checked`` on CPUs with native bf16
-    (AVX-512 BF16 or AMX), ``fp32`` elsewhere. The ONNX backends take ``auto`` or ``fp32`` (their own precision).
+    probabilities are within ~0.02 of it; when over a third of a call's pairs are close calls, the rest of
+    the call runs in fp32, where rechecking would cost more than it saves); ``auto`` (default):
+    ``bf16-checked`` on CPUs with native bf16 (AVX-512 BF16 or AMX), ``fp32`` elsewhere. The ONNX backends
+    take ``auto`` or ``fp32`` (their own precision).
     """
 
     labels: tuple[str, ...] = LABELS
@@ -185,14 +192,28 @@ class StanceClassifier:
         )
         warn_truncated(truncated, len(pairs), self.max_length)  # counted and reported, never silent
         order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
-        self._fill_logits(out, enc, order, batch_size, bf16=self.precision.startswith("bf16"))
         if self.precision == "bf16-checked":
-            # Only a pair whose two best logits are close can change label under bf16's rounding; recompute
-            # those in fp32 (still length-sorted: ``order`` filtered keeps its order).
-            top2 = np.sort(out, axis=1)[:, -2:]
-            close = top2[:, 1] - top2[:, 0] < self.recheck_margin
-            self._fill_logits(out, enc, order[close[order]], batch_size, bf16=False)
+            self._fill_checked(out, enc, order, batch_size)
+        else:
+            self._fill_logits(out, enc, order, batch_size, bf16=self.precision == "bf16")
         return out
+
+    def _fill_checked(self, out: np.ndarray, enc: dict[str, list], order: np.ndarray, batch_size: int) -> None:
+        """bf16 for every batch, then fp32 for the close calls; fp32 throughout once close calls dominate."""
+        close_calls, n_close, n_bf16 = [], 0, 0
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            if n_bf16 >= MIN_PAIRS_BEFORE_SWITCH and n_close > SWITCH_TO_FP32_SHARE * n_bf16:
+                self._fill_logits(out, enc, idx, batch_size, bf16=False)
+                continue
+            self._fill_logits(out, enc, idx, batch_size, bf16=True)
+            # Only a pair whose two best logits are close can change label under bf16's rounding.
+            top2 = np.sort(out[idx], axis=1)[:, -2:]
+            close = idx[top2[:, 1] - top2[:, 0] < self.recheck_margin]
+            close_calls.append(close)
+            n_close, n_bf16 = n_close + len(close), n_bf16 + len(idx)
+        if n_close:  # recomputed in fp32, still in length order (batches were taken in that order)
+            self._fill_logits(out, enc, np.concatenate(close_calls), batch_size, bf16=False)
 
     def _fill_logits(
         self, out: np.ndarray, enc: dict[str, list], order: np.ndarray, batch_size: int, bf16: bool
