@@ -277,11 +277,22 @@ def profile(args: argparse.Namespace) -> str:
     return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15)
 
 
+def check_model_dir(model_dir: str) -> None:
+    """Exit with what to do when ``model_dir`` is not a saved model folder (the default is made by training)."""
+    if not (Path(model_dir) / "config.json").is_file():
+        raise SystemExit(
+            f"bench/inference.py: no saved model at {model_dir} (no config.json). Train the benchmark model first:\n"
+            "  python scripts/train.py experiment=nli_mix hydra.run.dir=outputs/nli_mix_baseline\n"
+            "or pass --model-dir RUN/model (a folder written by scripts/train.py)."
+        )
+
+
 def main(argv: list[str] | None = None) -> dict | None:
     args = parse_args(argv)
     if args.child:
         print(RESULT_PREFIX + json.dumps(child(args)), flush=True)
         return None
+    check_model_dir(args.model_dir)
     if args.profile:
         print(profile(args))
         return None

@@ -471,6 +471,18 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_dir, tmp_path):
     assert "| pipeline |" in done.stdout and "1.00×" in done.stdout
 
 
+def test_bench_inference_says_how_to_make_a_missing_model(tmp_path):
+    missing = tmp_path / "no-model"
+    done = subprocess.run(
+        [sys.executable, "bench/inference.py", "--model-dir", str(missing)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert f"no saved model at {missing}" in done.stderr and "scripts/train.py experiment=nli_mix" in done.stderr
+
+
 def test_bench_inference_profile_names_the_operators(stance_dir):
     args = ["--profile", "--model-dir", str(stance_dir), "--data", "sample", "--limit", "32"]
     done = _run(["bench/inference.py", *args])
