@@ -76,7 +76,7 @@ class StanceClassifier:
     ``precision`` (PyTorch backend): ``fp32``; ``bf16`` (autocast: ~1.6x faster on CPUs with native bf16,
     a few labels in 1,000 may differ from fp32); ``bf16-checked`` (bf16, then the close calls, pairs whose
     two best logits are within :attr:`recheck_margin`, recomputed in fp32, so labels match fp32 and
-    probabilities are within ~0.02 of it; when over a third of a call's pairs are close calls, the rest of
+    probabilities are within ~0.02 of it; once more than 35 % of a call's pairs are close calls, the rest of
     the call runs in fp32, where rechecking would cost more than it saves); ``auto`` (default):
     ``bf16-checked`` on CPUs with native bf16 (AVX-512 BF16 or AMX), ``fp32`` elsewhere. The ONNX backends
     take ``auto`` or ``fp32`` (their own precision).
