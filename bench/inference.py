@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shlex
 import signal
 import statistics
@@ -37,6 +36,10 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+# Light on purpose: the baseline children (pipeline, loop) must not import torch through stancekit before they
+# load transformers themselves; stancekit.system reads /proc without importing torch.
+from stancekit.system import peak_rss_mb
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("pipeline", "loop", "ours-fp32", "ours", "onnx", "onnx-int8")
@@ -64,26 +67,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--pairs-file", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
-
-
-def peak_rss_mb() -> float:
-    """This process's resident-memory high-water mark in MiB (as ``stancekit.system.peak_rss_mb``).
-
-    A copy on purpose: the baseline children (pipeline, loop) must not import stancekit, whose package
-    imports would count in their memory.
-
-    Linux: ``VmHWM`` of /proc/self/status, which belongs to this program's own address space. ``ru_maxrss``
-    would not do there: it carries over the parent's RSS at fork time through exec, so every child would
-    report at least the parent's peak. Elsewhere ``ru_maxrss`` (KiB on Linux, bytes on macOS).
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 # ---------------------------------------------------------------------------------------------- child
@@ -170,7 +153,7 @@ def load_pairs(args: argparse.Namespace) -> dict:
     """The first ``--n`` test pairs of ``--data`` (stancekit's own adapter and label map) with gold label ids."""
     from hydra import compose, initialize_config_dir
 
-    from stancekit.cli import CONFIG_DIR
+    from stancekit.config import CONFIG_DIR
     from stancekit.data import build_splits
 
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
@@ -300,7 +283,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         raise SystemExit(f"unknown variants {sorted(unknown)}; known: {VARIANTS}")
-    from stancekit.inference import default_num_threads
+    from stancekit.system import default_num_threads
 
     args.threads = args.threads or default_num_threads()
     stop_children_on_sigterm()

@@ -4,7 +4,7 @@
     python bench/train.py --steps 60 --rows pad128,dynamic,grouped --data-root ../shared/data
     python bench/train.py --rows grouped --set model.max_length=128 --set train.eval_batch_size=32   # one recipe
 
-Rows (each ``stancekit.training.train`` with config overrides, in a fresh subprocess so that peak memory is
+Rows (each ``stancekit.train.train`` with config overrides, in a fresh subprocess so that peak memory is
 its own; same model, data, seed and number of steps):
 
   pad128        every batch padded to 128 tokens, random order, fp32, 32 pairs per batch and step, glibc's
@@ -13,7 +13,7 @@ its own; same model, data, seed and number of steps):
   dynamic       dynamic padding (each batch to its longest pair), random order, fp32
   grouped_fp32  dynamic padding, length-grouped batches, fp32 (ours without bf16, to show each part's share)
   grouped       stancekit's recipe as configured: length-grouped, ``train.precision=auto`` (bf16 autocast on
-                CPUs with native bf16, see stancekit.training.resolve_precision)
+                CPUs with native bf16, see stancekit.train.trainer.resolve_precision)
 
 For each: training examples/second over the timed steps (first step start to last step end: forward,
 backward and optimiser, no evaluation), the projected time of one epoch of the training split at that
@@ -109,7 +109,7 @@ def overrides(args: argparse.Namespace, row: str, run_dir: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- child
-# The steps of ``stancekit.training.train`` after the optimiser loop, by the names it calls them under; with
+# The steps of ``stancekit.train.recipe.train`` after the optimiser loop, by the names it calls them under; with
 # --phases each is wrapped to record its own memory peak.
 PHASE_FUNCTIONS = (
     "release_training_memory",
@@ -194,11 +194,12 @@ class PhaseMemory:
 def child(args: argparse.Namespace) -> dict:
     """Train one row in this (fresh) process with stancekit's own training code; return its numbers."""
     from hydra import compose, initialize_config_dir
-    from transformers import TrainerCallback
+    from transformers import Trainer, TrainerCallback
 
-    import stancekit.training as training
-    from stancekit.cli import CONFIG_DIR
-    from stancekit.training import resolve_precision, train
+    import stancekit.train.recipe as recipe
+    from stancekit.config import CONFIG_DIR
+    from stancekit.train import train
+    from stancekit.train.trainer import resolve_precision
 
     class StepClock(TrainerCallback):
         """Times the optimiser steps only (evaluation and saving happen outside them) and samples memory."""
@@ -239,13 +240,13 @@ def child(args: argparse.Namespace) -> dict:
             cfg = compose("train", overrides(args, args.child, run_dir))
         phases = PhaseMemory() if args.phases else None
         if phases:
-            phases.wrap(training, PHASE_FUNCTIONS)
+            phases.wrap(recipe, PHASE_FUNCTIONS)
             # Checkpoints are written inside the optimiser loop (weights, optimiser state, RNG states).
-            phases.wrap(training.Trainer, ("_save_checkpoint",))
+            phases.wrap(Trainer, ("_save_checkpoint",))
             phases.start("setup")
         clock = StepClock(phases)
         started = time.perf_counter()
-        train(cfg, callbacks=[clock])
+        result = train(cfg, callbacks=[clock])
         wall = time.perf_counter() - started
         if phases:
             phases.stop()
@@ -274,9 +275,8 @@ def child(args: argparse.Namespace) -> dict:
         "batch_size": cfg.train.batch_size,
         "gradient_accumulation_steps": cfg.train.gradient_accumulation_steps,
         "precision": "bf16" if resolved["bf16"] else "fp16" if resolved["fp16"] else "fp32",
-        # From the run's own record: with run_test=true, train() returns the test sets' metrics instead.
-        "val_accuracy": summary["validation"]["eval_accuracy"],
-        "val_macro_f1": summary["validation"]["eval_macro_f1"],
+        "val_accuracy": result.validation["eval_accuracy"],
+        "val_macro_f1": result.validation["eval_macro_f1"],
         **({"phases": phases.phases, "rss_by_step": clock.rss_by_step} if phases else {}),
     }
 

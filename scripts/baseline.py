@@ -8,17 +8,18 @@
 import hydra
 from omegaconf import DictConfig
 
-from stancekit.cli import CONFIG_DIR, metrics_table, set_project_root
-from stancekit.scoring import evaluate_baseline
+from stancekit.config import CONFIG_DIR, set_project_root
+from stancekit.eval.report import metrics_table
+from stancekit.runs import evaluate_baseline
 
 set_project_root()
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="baseline")
 def main(cfg: DictConfig) -> None:
-    metrics = evaluate_baseline(cfg)
-    print("\n" + metrics_table(metrics))
-    print(f"\nreport: {cfg.paths.output_dir}/report.md")
+    report = evaluate_baseline(cfg)
+    print("\n" + metrics_table(report.sets, report.capabilities))
+    print(f"\nreport: {report.out_dir}/report.md")
 
 
 if __name__ == "__main__":

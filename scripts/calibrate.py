@@ -7,8 +7,8 @@
 import hydra
 from omegaconf import DictConfig
 
-from stancekit.cli import CONFIG_DIR, set_project_root
-from stancekit.scoring import calibrate_model
+from stancekit.config import CONFIG_DIR, set_project_root
+from stancekit.runs import calibrate_model
 
 set_project_root()
 

@@ -8,21 +8,21 @@ python scripts/evaluate.py model_dir=RUN/model mode=document data=fnc1   # whole
 import hydra
 from omegaconf import DictConfig
 
-from stancekit.cli import CONFIG_DIR, metrics_table, set_project_root
-from stancekit.document import check_mode
-from stancekit.fnc import evaluate_documents, fnc_blocks_of, fnc_table
-from stancekit.scoring import evaluate_model
+from stancekit.config import CONFIG_DIR, set_project_root
+from stancekit.document.fnc import fnc_blocks_of, fnc_table
+from stancekit.eval.report import metrics_table
+from stancekit.runs import check_mode, evaluate_documents, evaluate_model
 
 set_project_root()
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="evaluate")
 def main(cfg: DictConfig) -> None:
-    metrics = evaluate_documents(cfg) if check_mode(cfg.mode) == "document" else evaluate_model(cfg)
-    print("\n" + metrics_table(metrics))
-    if fnc_blocks := fnc_blocks_of(metrics):
+    report = evaluate_documents(cfg) if check_mode(cfg.mode) == "document" else evaluate_model(cfg)
+    print("\n" + metrics_table(report.sets, report.capabilities))
+    if fnc_blocks := fnc_blocks_of(report.sets):
         print("\nFNC-1 view\n" + fnc_table(fnc_blocks))
-    print(f"\nreport: {cfg.paths.output_dir}/report.md")
+    print(f"\nreport: {report.out_dir}/report.md")
 
 
 if __name__ == "__main__":

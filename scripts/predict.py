@@ -7,9 +7,8 @@ python scripts/predict.py model_dir=RUN/model mode=document input=ARTICLES.jsonl
 import hydra
 from omegaconf import DictConfig
 
-from stancekit.cli import CONFIG_DIR, set_project_root
-from stancekit.document import check_mode, predict_documents_file
-from stancekit.scoring import predict_file
+from stancekit.config import CONFIG_DIR, set_project_root
+from stancekit.runs import check_mode, predict_documents_file, predict_file
 
 set_project_root()
 

@@ -8,25 +8,23 @@ python scripts/train.py hparams_search=nli_optuna experiment=nli_mix   # Optuna 
 torchrun --nproc_per_node=8 scripts/train.py hydra.run.dir=runs/ddp experiment=nli_mix   # data-parallel
 """
 
-import json
-from pathlib import Path
-
 import hydra
 from omegaconf import DictConfig
 
-from stancekit.cli import CONFIG_DIR, metrics_table, set_project_root
-from stancekit.training import train
+from stancekit.config import CONFIG_DIR, set_project_root
+from stancekit.eval.report import metrics_table
+from stancekit.train import train
 
 set_project_root()
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def main(cfg: DictConfig) -> float:
-    metrics = train(cfg)
-    if not metrics:  # a non-zero rank under torchrun
+    result = train(cfg)
+    if result is None:  # a non-zero rank under torchrun
         return float("nan")
-    run_dir = cfg.paths.output_dir
-    print("\n" + metrics_table(metrics))
+    run_dir = result.run_dir
+    print("\n" + metrics_table(result.test, result.capabilities))
     print(f"\nrun folder: {run_dir}  (report.md, metrics.json, confusion_matrix.png)")
     print(f"model:      {run_dir}/model")
     print(
@@ -35,8 +33,7 @@ def main(cfg: DictConfig) -> float:
     )
     # Multirun sweepers (Optuna) optimise the returned value: the best validation macro-F1. Never a test
     # score, so that a search does not tune on the test sets.
-    summary = json.loads((Path(run_dir) / "train_summary.json").read_text(encoding="utf-8"))
-    return float(summary["validation"]["eval_macro_f1"])
+    return result.objective
 
 
 if __name__ == "__main__":

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from pathlib import Path
 
 import pytest
 from hydra.errors import ConfigCompositionException
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, ValidationError
 
-from conftest import compose_config
-from stancekit.cli import CONFIG_DIR
-from stancekit.config import DataConfig, ModelConfig, PathsConfig, TrainConfig
+from stancekit.config import (
+    CONFIG_DIR,
+    BaselineRunConfig,
+    CalibrateRunConfig,
+    DataConfig,
+    DocumentConfig,
+    EvaluateRunConfig,
+    ModelConfig,
+    PathsConfig,
+    PredictRunConfig,
+    SourceConfig,
+    TrainConfig,
+    TrainRunConfig,
+)
+from tests.helpers import compose_config
 
 CONFIGS = Path(CONFIG_DIR)
 
@@ -52,8 +66,8 @@ def test_every_group_option_composes(group, schema):
 def test_every_yaml_file_is_validated_by_a_test():
     """torchtune's rule: a YAML that no test composes can rot. Each group's files are enumerated above."""
     groups = {p.parent.name for p in CONFIGS.glob("*/*.yaml")}
-    # document/ is composed with evaluate and predict in tests/test_document.py; hparams_search/ and
-    # hydra/launcher/ (a level deeper) in tests/test_sweeps.py.
+    # document/ is composed with evaluate and predict below; hparams_search/ and hydra/launcher/ (a level
+    # deeper) in tests/integration/test_sweep_runs.py.
     assert groups == {"data", "model", "train", "experiment", "paths", "document", "hparams_search"}
     assert {p.stem for p in CONFIGS.glob("*.yaml")} == {"train", "evaluate", "predict", "baseline", "calibrate"}
 
@@ -119,3 +133,103 @@ def test_quick_start_recipe_is_the_default_and_can_be_dropped():
     assert cfg.tags == ["sample"] and cfg.train.epochs == 20
     cfg = compose_config("train", ["~experiment", "data=snli", "paths.output_dir=/tmp/x"])
     assert cfg.tags == [] and cfg.train.epochs == 3 and cfg.data.name == "snli"
+
+
+# ---------------------------------------------------------------------------------------------- one home
+GROUP_SCHEMAS = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "document": DocumentConfig,
+    "paths": PathsConfig,
+}
+SCRIPT_SCHEMAS = {
+    "train": TrainRunConfig,
+    "evaluate": EvaluateRunConfig,
+    "predict": PredictRunConfig,
+    "calibrate": CalibrateRunConfig,
+    "baseline": BaselineRunConfig,
+}
+
+
+def repeated_defaults(values: dict, schema: type, where: str) -> list[str]:
+    """Keys of a YAML file's ``values`` whose value is the schema's own default (or an unknown key)."""
+    hints = typing.get_type_hints(schema)
+    defaults = OmegaConf.to_container(OmegaConf.structured(schema), resolve=False)
+    found = []
+    for key, value in values.items():
+        if key in ("defaults", "hydra"):
+            continue
+        if key not in defaults:
+            found.append(f"{where}.{key} (not in {schema.__name__})")
+        elif dataclasses.is_dataclass(hints[key]) and isinstance(value, dict):
+            found += repeated_defaults(value, hints[key], f"{where}.{key}")
+        elif schema is DataConfig and key in ("train", "validation", "test"):
+            for i, src in enumerate(value):
+                found += repeated_defaults(src, SourceConfig, f"{where}.{key}[{i}]")
+        elif value == defaults[key]:
+            found.append(f"{where}.{key}: {value!r}")
+    return found
+
+
+def yaml_files() -> list[tuple[Path, type]]:
+    files = [(CONFIGS / f"{name}.yaml", schema) for name, schema in SCRIPT_SCHEMAS.items()]
+    files += [(p, schema) for group, schema in GROUP_SCHEMAS.items() for p in sorted((CONFIGS / group).glob("*.yaml"))]
+    # Experiments are global packages: their keys are paths from the root of the training config.
+    files += [(p, TrainRunConfig) for p in sorted((CONFIGS / "experiment").glob("*.yaml"))]
+    return files
+
+
+@pytest.mark.parametrize("path,schema", yaml_files(), ids=lambda x: x.stem if isinstance(x, Path) else "")
+def test_yaml_files_say_only_what_differs_from_the_schema(path, schema):
+    """Every default has one home, the dataclass schema: a YAML key that repeats it is a second home."""
+    values = OmegaConf.to_container(OmegaConf.load(path), resolve=False) or {}
+    where = f"{path.parent.name}/{path.name}" if path.parent != CONFIGS else path.name
+    assert not repeated_defaults(values, schema, where), "repeats a schema default"
+
+
+def test_the_repeat_check_can_fail():
+    assert repeated_defaults({"batch_size": 16, "epochs": 2}, TrainConfig, "t") == ["t.batch_size: 16"]
+    sources = {"name": "x", "train": [{"adapter": "csv", "premise_column": "premise"}]}
+    assert repeated_defaults(sources, DataConfig, "d") == ["d.train[0].premise_column: 'premise'"]
+
+
+def experiment_keys(name: str) -> dict[str, dict]:
+    """{group: {key: value}} that experiment ``name`` sets."""
+    raw = OmegaConf.load(CONFIGS / "experiment" / f"{name}.yaml")
+    return {k: OmegaConf.to_container(v) for k, v in raw.items() if isinstance(v, DictConfig)}
+
+
+def test_the_default_run_is_the_schema_plus_what_the_default_experiment_names():
+    """Composing train.yaml with no overrides gives the schema's defaults, except the keys experiment=sample
+    names: editing the schema changes the default run, and nothing else silently overrides it."""
+    cfg = compose_config("train", ["paths.output_dir=/tmp/x"])
+    named = experiment_keys("sample")
+    for group, schema in (("train", TrainConfig), ("model", ModelConfig), ("paths", PathsConfig)):
+        defaults = OmegaConf.to_container(OmegaConf.structured(schema), resolve=False)
+        got = OmegaConf.to_container(cfg[group], resolve=False)
+        for key, value in got.items():
+            expected = named.get(group, {}).get(key, defaults[key])
+            if group == "paths" and key == "output_dir":
+                expected = "/tmp/x"
+            assert value == expected, f"{group}.{key}"
+    for name, schema in SCRIPT_SCHEMAS.items():
+        if name == "train":
+            continue
+        required = {"predict": ["model_dir=/m", "input=i", "output=o"], "baseline": []}.get(name, ["model_dir=/m"])
+        cfg = compose_config(name, [*required, "paths.output_dir=/x"])
+        defaults = OmegaConf.to_container(OmegaConf.structured(schema))
+        got = OmegaConf.to_container(cfg, resolve=False)
+        for key in ("document", "fnc", "batch_size", "device", "backend", "precision", "suite", "baseline", "seed"):
+            if key in defaults:
+                assert got[key] == defaults[key], f"{name}.{key}"
+
+
+@pytest.mark.parametrize("option", sorted(p.stem for p in (CONFIGS / "document").glob("*.yaml")))
+def test_document_configs_compose(option):
+    for name, overrides in [
+        ("evaluate", ["model_dir=/m", "data=fnc1", "mode=document"]),
+        ("predict", ["model_dir=/m", "input=i.jsonl", "output=o.jsonl", "mode=document"]),
+    ]:
+        cfg = compose_config(name, [*overrides, f"document={option}", "paths.output_dir=/tmp/x"])
+        assert cfg.document.input in ("sentences", "truncated", "selected_sentences")

@@ -1,155 +1,94 @@
-"""The model folder's own metadata: ``stancekit.json`` beside the weights (temperature, weights hash, ...).
+"""Atomic writes: every result, prediction and model file appears complete or not at all.
 
-Plain ``transformers`` ignores this file, so a model folder still loads anywhere; stancekit reads it.
+Why: a run can be killed at any moment (out of memory, a cluster's time limit, Ctrl-C). A reader that finds
+``metrics.json`` or ``predictions.jsonl`` must be able to trust it, so each is written under a temporary
+name in the same folder, flushed to disk (``fsync``) and renamed over the target, which POSIX makes atomic.
+Readers see the old file or the new one, never half of one; a failed write leaves the old file untouched
+and no temporary file behind.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import os
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
-METADATA_FILE = "stancekit.json"
-# Metadata key: {weights file name: SHA-256 hex digest}, written at save time and checked at load time.
-WEIGHTS_KEY = "weights_sha256"
+from typing import IO, Any
 
 
-class WeightsIntegrityError(ValueError):
-    """The weights on disk are not the ones the model folder's metadata recorded (corrupt or altered)."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write a text file under a temporary name, flush it to disk, then rename it into place.
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A fresh temporary path beside ``path``, renamed onto it when the block ends without an error.
 
-    Readers see the old file or the complete new one, never a half-written one, even after a crash.
+    For writers that want a file name rather than a handle (``torch.onnx.export``, ONNX Runtime's quantiser).
+    The file is fsynced before the rename and gets the permissions a plain ``open`` would give it; on an
+    error it is removed and ``path`` is left as it was.
     """
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-
-
-def save_figure_atomically(fig: Any, path: str | Path, **savefig_kwargs: Any) -> None:
-    """``fig.savefig`` under a temporary name, then rename: a crash never leaves a truncated image."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", **savefig_kwargs)
-    tmp.replace(path)
-
-
-def read_metadata(model_dir: str | Path) -> dict[str, Any]:
-    """The folder's stancekit metadata, or ``{}`` for a folder without it."""
-    path = Path(model_dir) / METADATA_FILE
-    if not path.exists():
-        return {}
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    tmp = Path(name)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as err:
-        raise ValueError(f"{path}: not valid JSON ({err}); the model folder's metadata is damaged") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    return data
+        yield tmp
+        with tmp.open("rb+") as written:
+            os.fsync(written.fileno())
+        # mkstemp creates the file private (0600); results and models should be as readable as any file.
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def update_metadata(model_dir: str | Path, **keys: Any) -> dict[str, Any]:
-    """Merge ``keys`` into the metadata and write it atomically (temporary file, then rename)."""
-    folder = Path(model_dir)
-    data = read_metadata(folder)
-    data.update(keys)
-    tmp = folder / (METADATA_FILE + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(folder / METADATA_FILE)
-    return data
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "w", encoding: str = "utf-8") -> Iterator[IO[Any]]:
+    """Open ``path`` for writing through a temporary file that replaces it only once complete.
 
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks (weights can be gigabytes)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def weight_files(model_dir: str | Path) -> list[Path]:
-    """The safetensors weight files of a model folder (one, or the shards of a large model)."""
-    return sorted(Path(model_dir).glob("*.safetensors"))
-
-
-def record_weights_hash(model_dir: str | Path) -> dict[str, Any]:
-    """Store the SHA-256 of every weights file (and the stancekit version) in the folder's metadata."""
-    from . import __version__
-
-    hashes = {path.name: sha256_file(path) for path in weight_files(model_dir)}
-    if not hashes:
-        raise FileNotFoundError(f"{model_dir}: no *.safetensors weights to record")
-    return update_metadata(model_dir, **{WEIGHTS_KEY: hashes, "stancekit_version": __version__})
-
-
-def verify_weights(model_dir: str | Path) -> bool:
-    """Check the weights against the hashes in the metadata; ``False`` when none were recorded.
-
-    Raises :class:`WeightsIntegrityError` naming the file when a recorded file is missing or differs, or a
-    weights file appeared that the metadata does not list.
+    ``mode`` is ``"w"`` (text, ``encoding``) or ``"wb"``. Use it for every file a person or a later run
+    reads: ``with atomic_write(run_dir / "metrics.json") as f: json.dump(metrics, f)``.
     """
-    folder = Path(model_dir)
-    recorded = read_metadata(folder).get(WEIGHTS_KEY)
-    if recorded is None:
-        return False
-    if not isinstance(recorded, dict) or not recorded:
-        raise WeightsIntegrityError(f"{folder / METADATA_FILE}: {WEIGHTS_KEY} must map weight files to hashes")
-    present = {path.name for path in weight_files(folder)}
-    for extra in sorted(present - set(recorded)):
-        raise WeightsIntegrityError(f"{folder / extra}: weights not listed in {METADATA_FILE}; refusing to load them")
-    for name, expected in recorded.items():
-        path = folder / name
-        if not path.is_file():
-            raise WeightsIntegrityError(f"{path}: listed in {METADATA_FILE} but missing")
-        actual = sha256_file(path)
-        if actual != expected:
-            raise WeightsIntegrityError(
-                f"{path}: SHA-256 {actual} does not match {expected} recorded in {METADATA_FILE}; the weights "
-                "are damaged or were replaced after saving. Re-copy the model folder (or retrain)."
-            )
-    return True
+    if mode not in {"w", "wb"}:
+        raise ValueError(f"atomic_write opens files for writing only ('w' or 'wb'), not {mode!r}")
+    with atomic_path(path) as tmp, tmp.open(mode, encoding=None if mode == "wb" else encoding) as handle:
+        yield handle
+        handle.flush()
 
 
-class UnsafeModelError(ValueError):
-    """The model folder would need pickle to load, and pickle was not explicitly allowed."""
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a whole text file atomically; return its path."""
+    with atomic_write(path) as handle:
+        handle.write(text)
+    return Path(path)
 
 
-def pickle_weight_files(model_dir: str | Path) -> list[Path]:
-    """Weight files in PyTorch's pickle format (``pytorch_model*.bin``, ``*.pt``, ``*.pth``, ``*.ckpt``)."""
-    folder = Path(model_dir)
-    found = [*folder.glob("pytorch_model*.bin"), *folder.glob("*.pt"), *folder.glob("*.pth"), *folder.glob("*.ckpt")]
-    return sorted(set(found))
+def write_json(path: str | Path, obj: Any, **dumps: Any) -> Path:
+    """Write one JSON document (indented, newline-terminated) atomically; return its path."""
+    return write_text(path, json.dumps(obj, indent=2, **dumps) + "\n")
 
 
-def use_safetensors(model_dir: str | Path, allow_pickle: bool = False) -> bool:
-    """Decide how a local model folder's weights may load: the ``use_safetensors`` value for ``from_pretrained``.
+def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]], ensure_ascii: bool = False) -> Path:
+    """Write one JSON object per line atomically; return its path.
 
-    ``True`` when the folder has safetensors weights (only those are read, even if pickle files sit beside
-    them). A folder with pickle weights only is refused with :class:`UnsafeModelError`, because unpickling
-    a file can run code hidden in it, unless ``allow_pickle`` says the caller trusts it (then ``False``).
+    ``ensure_ascii=True`` escapes every non-ASCII character, which keeps undecodable input bytes (lone
+    surrogates from ``surrogateescape``) writable.
     """
-    folder = Path(model_dir)
-    if weight_files(folder) or (folder / "model.safetensors.index.json").is_file():
-        return True
-    pickles = pickle_weight_files(folder)
-    if not pickles:
-        raise FileNotFoundError(f"{folder}: no model weights (model.safetensors) in the folder")
-    names = ", ".join(p.name for p in pickles)
-    if not allow_pickle:
-        raise UnsafeModelError(
-            f"{folder}: the weights are only in pickle format ({names}). Loading a pickle file can run any code "
-            "hidden in it, so stancekit loads safetensors weights only. If you trust where this folder came "
-            "from, pass allow_pickle=True to StanceClassifier.from_pretrained, or convert the folder once (the "
-            "scripts load safetensors only) with AutoModelForSequenceClassification.from_pretrained(path)"
-            ".save_pretrained(new_path) and the tokenizer likewise, which writes model.safetensors."
-        )
-    return False
+    with atomic_write(path) as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=ensure_ascii) + "\n")
+    return Path(path)
+
+
+def save_figure(fig: Any, path: str | Path, **savefig: Any) -> Path:
+    """``fig.savefig`` through :func:`atomic_write`, so a crash never leaves a truncated image."""
+    path = Path(path)
+    with atomic_write(path, "wb") as handle:
+        fig.savefig(handle, format=path.suffix.lstrip(".") or "png", **savefig)
+    return path

@@ -1,31 +1,60 @@
-"""Shared bits of the three scripts: locating configs, project root, and printing results."""
+"""The ``stancekit`` command: ``stancekit train|evaluate|predict|calibrate|baseline [Hydra overrides]``.
+
+Each command runs the matching Hydra app in ``scripts/`` with the overrides passed through unchanged, so
+``stancekit train experiment=nli_mix`` and ``python scripts/train.py experiment=nli_mix`` are the same run
+(the same configs, run folder and multirun flags).
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import runpy
+import sys
+from collections.abc import Sequence
 
-# The repository root: scripts/ and configs/ live here. Set as an env var so configs can interpolate it
-# (``${oc.env:STANCEKIT_PROJECT_ROOT}``) and relative paths work from any working directory.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = str(PROJECT_ROOT / "configs")
+from .config import PROJECT_ROOT
+
+COMMANDS = {
+    "train": "fine-tune a stance classifier (configs/train.yaml)",
+    "evaluate": "score a saved model on labelled data (configs/evaluate.yaml)",
+    "predict": "label an unlabelled JSONL file (configs/predict.yaml)",
+    "calibrate": "fit a saved model's temperature on a validation split (configs/calibrate.yaml)",
+    "baseline": "score a reference baseline like a model (configs/baseline.yaml)",
+}
 
 
-def set_project_root() -> None:
-    os.environ.setdefault("STANCEKIT_PROJECT_ROOT", str(PROJECT_ROOT))
-
-
-def metrics_table(metrics: dict) -> str:
-    """A short fixed-width table of accuracy and macro-F1, one row per test set."""
-    blocks = {metrics.get("name", "test"): metrics} if "accuracy" in metrics else metrics
-    # Only the per-set blocks (a capability-suite result sits beside them).
-    blocks = {name: b for name, b in blocks.items() if isinstance(b, dict) and "accuracy" in b}
-    width = max([len(n) for n in blocks] + [8])
-    lines = [f"{'set':<{width}}  {'n':>6}  {'accuracy':>8}  {'macro-F1':>8}"]
-    for name, b in blocks.items():
-        lines.append(f"{name:<{width}}  {b.get('n', ''):>6}  {b['accuracy']:>8.4f}  {b['macro_f1']:>8.4f}")
-    caps = metrics.get("capabilities")
-    if caps:
-        lines.append("")
-        lines += [f"capability {name:<22} pass rate {cap['pass_rate']:.3f}" for name, cap in caps.items()]
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: stancekit COMMAND [hydra overrides ...]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {what}" for name, what in COMMANDS.items()]
+    lines += ["", "`stancekit COMMAND --help` shows the command's config; overrides are Hydra's (key=value, -m, ...)."]
     return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``scripts/<command>.py`` as ``__main__`` with the remaining arguments; return an exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(usage())
+        return 0
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        print(f"stancekit: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    script = PROJECT_ROOT / "scripts" / f"{command}.py"
+    if not script.is_file():
+        print(f"stancekit: {script} is missing; the command runs the scripts of a source checkout", file=sys.stderr)
+        return 2
+    saved = sys.argv
+    # Hydra reads its overrides from sys.argv and names the job after the script, as when run directly.
+    sys.argv = [str(script), *rest]
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as done:  # Hydra exits with a status of its own on errors and --help
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    finally:
+        sys.argv = saved
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,24 +1,37 @@
-"""Typed schemas for every config group, registered in Hydra's ConfigStore.
+"""Typed schemas for every config group, registered in Hydra's ConfigStore, and where the YAML files live.
 
 Each YAML under ``configs/`` is merged onto one of these dataclasses, so a misspelt key or a value of the
-wrong type fails at composition time with Hydra's error, before any data is read or model is loaded.
+wrong type fails at composition time with Hydra's error, before any data is read or model is loaded. The
+defaults below are the only defaults: a YAML file says only what it changes (tests/test_configs.py checks).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
+
+# The repository root: scripts/ and configs/ live here.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = str(PROJECT_ROOT / "configs")
+
+
+def set_project_root() -> None:
+    """Export ``STANCEKIT_PROJECT_ROOT`` (unless set), which ``paths.root_dir`` reads, so relative paths in the
+    configs work from any working directory."""
+    os.environ.setdefault("STANCEKIT_PROJECT_ROOT", str(PROJECT_ROOT))
 
 
 @dataclass
 class PathsConfig:
     # Where the repository lives; scripts set STANCEKIT_PROJECT_ROOT so relative paths work from any cwd.
-    root_dir: str = "."
+    root_dir: str = "${oc.env:STANCEKIT_PROJECT_ROOT,.}"
     # Root of the local benchmark copies (SNLI, MNLI, ANLI, ...); relative source paths resolve against it.
-    data_root: str = "../shared/data"
+    # STANCEKIT_DATA_ROOT=/path (or paths.data_root=/path) points elsewhere.
+    data_root: str = "${oc.env:STANCEKIT_DATA_ROOT,${paths.root_dir}/../shared/data}"
     # Where this run writes everything (Hydra's run dir in the scripts; tests point it at tmp_path).
     output_dir: str = MISSING
     # Cache for unpacked base models and similar one-time work.
@@ -116,7 +129,7 @@ class DataConfig:
 class DocumentConfig:
     """How a claim is scored against a whole document (``predict_document``, the scripts' ``mode=document``).
 
-    See :mod:`stancekit.document` for the aggregation rules and why ``max_evidence`` is the default.
+    See :mod:`stancekit.document.aggregate` for the aggregation rules and why ``max_evidence`` is the default.
     """
 
     # sentences: score each sentence and window, aggregate, return evidence; truncated: the whole document
@@ -141,7 +154,7 @@ class DocumentConfig:
 
 @dataclass
 class FncConfig:
-    """The FNC-1/ARC four-label view in ``scripts/evaluate.py mode=document`` (see stancekit.fnc)."""
+    """The FNC-1/ARC four-label view in ``scripts/evaluate.py mode=document`` (see stancekit.document.fnc)."""
 
     # lexical: unrelated when the headline-body TF-IDF cosine is below relatedness_threshold (tuned on the
     # FNC-1 training hold-out), else ours -> agree/disagree/discuss; neutral: our neutral means unrelated.
@@ -162,7 +175,7 @@ class ModelConfig:
     trust_remote_code: bool = False
     revision: str | None = None
     # Where packaged models split over several PyPI packages (MPNet) are unpacked once.
-    cache_dir: str = ".cache"
+    cache_dir: str = "${paths.cache_dir}"
 
 
 @dataclass
@@ -171,9 +184,11 @@ class TrainConfig:
     epochs: float = 3.0
     # -1: run `epochs`; otherwise stop after this many optimiser steps (tests, smoke runs).
     max_steps: int = -1
-    batch_size: int = 32
-    eval_batch_size: int = 64
-    gradient_accumulation_steps: int = 1
+    # 16 x 2 accumulated = 32 pairs per optimiser step: the optimisation of batch 32 at half the activation
+    # memory of the longest batch, and no slower on a CPU (docs/performance.md).
+    batch_size: int = 16
+    eval_batch_size: int = 32
+    gradient_accumulation_steps: int = 2
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     label_smoothing: float = 0.0
@@ -190,7 +205,7 @@ class TrainConfig:
     precision: str = "auto"
     # glibc only (Linux): serve allocations of at least this many MB by mmap, so the memory of a long batch
     # goes back to the OS when it is freed instead of staying in the heap (length-grouped batches change
-    # shape every step; see stancekit.training.limit_heap_growth). null leaves the allocator alone.
+    # shape every step; see stancekit.train.memory.limit_heap_growth). null leaves the allocator alone.
     malloc_mmap_threshold_mb: float | None = 2.0
     # glibc only: every this many optimiser steps, hand the heap's free pages back to the OS (malloc_trim),
     # so fragments left by earlier batch shapes do not add up over an epoch. Every step cost ~5 % speed in
@@ -207,7 +222,7 @@ class TrainConfig:
     # half of MiniLM's weights and a fifth of MPNet's; its dense gradient and AdamW moments cost 4-5 % of an
     # epoch and ~0.1 GB of MiniLM's peak memory, for no measurable change in validation macro-F1.
     freeze_word_embeddings: bool = True
-    # Batches of similar length: far less padding, same results within noise (see docs/benchmarks.md).
+    # Batches of similar length: far less padding, same results within noise (see docs/performance.md).
     group_by_length: bool = True
     # Pad every batch to model.max_length (the run_glue.py way). For benchmarks and baselines only: it is
     # ~2.5x slower on nli_mix (bench/train.py); the default pads each batch to its own longest pair.
@@ -250,7 +265,7 @@ class EvaluateRunConfig:
     batch_size: int = 64
     device: str = "auto"
     max_length: int | None = None
-    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.onnx_backend).
+    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.infer.onnx).
     backend: str = "torch"
     # CPU threads; null: the physical cores this process may use.
     num_threads: int | None = None
@@ -263,7 +278,7 @@ class EvaluateRunConfig:
     fnc: FncConfig = field(default_factory=FncConfig)
     # More data configs (names under configs/data/) whose test sets join `data`'s in one report.
     sets: list[str] = field(default_factory=list)
-    # capabilities: also run the capability suite (stancekit.capabilities); null: don't.
+    # capabilities: also run the capability suite (stancekit.eval.capabilities); null: don't.
     suite: str | None = None
 
 
@@ -284,7 +299,7 @@ class BaselineRunConfig:
 
     paths: PathsConfig = field(default_factory=PathsConfig)
     data: DataConfig = MISSING
-    # majority, tfidf or hypothesis_only (see stancekit.baselines)
+    # majority, tfidf or hypothesis_only (see stancekit.eval.baselines)
     baseline: str = "tfidf"
     sets: list[str] = field(default_factory=list)
     suite: str | None = "capabilities"
@@ -308,7 +323,7 @@ class PredictRunConfig:
     batch_size: int = 64
     device: str = "auto"
     max_length: int | None = None
-    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.onnx_backend).
+    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.infer.onnx).
     backend: str = "torch"
     # CPU threads; null: the physical cores this process may use.
     num_threads: int | None = None
@@ -331,13 +346,6 @@ def register_configs() -> None:
     cs.store(name="baseline_schema", node=BaselineRunConfig)
     cs.store(name="calibrate_schema", node=CalibrateRunConfig)
     cs.store(name="predict_schema", node=PredictRunConfig)
-
-
-def to_container(cfg: Any) -> dict:
-    """Resolved plain-dict copy of a config, for writing beside results."""
-    from omegaconf import OmegaConf
-
-    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
 
 
 register_configs()

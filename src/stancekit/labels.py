@@ -48,3 +48,8 @@ def is_stance_label_config(id2label: Mapping[int, str] | Mapping[str, str] | Non
         return False
     normalised = {int(k): v for k, v in id2label.items()}
     return normalised == ID2LABEL
+
+
+# What a label is given to: (premise, hypothesis), i.e. (evidence, claim). The same type everywhere pairs
+# are passed in memory; a labelled row read from a file is a ``stancekit.data.Example``.
+Pair = tuple[str, str]

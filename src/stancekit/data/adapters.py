@@ -21,8 +21,9 @@ from .readers import Record, bad_utf8, iter_csv, iter_jsonl, iter_lines
 
 log = logging.getLogger(__name__)
 
-Pair = dict[str, Any]
-Reader = Callable[[SourceConfig, Path, "_PairBuilder"], Iterator[Pair]]
+# One labelled row as the adapters produce it: id, premise, hypothesis, label (an id into LABELS), source.
+Example = dict[str, Any]
+Reader = Callable[[SourceConfig, Path, "_PairBuilder"], Iterator[Example]]
 
 # Files in our own format need no mapping; anything else must say how its labels map.
 IDENTITY_LABEL_MAP: dict[str, str] = {name: name for name in LABELS}
@@ -41,14 +42,27 @@ def resolve_path(path: str, root: Path) -> Path:
     return p if p.is_absolute() else root / p
 
 
-def _missing(record: Record, column: str, path: Path | str, line: int, fatal: bool) -> DataError:
+def _missing(record: Record, column: str, path: Path | str, line: int, fatal: bool, what: str = "column") -> DataError:
     found = ", ".join(map(str, record))
-    return DataError(path, line, column, f"missing column (found: {found}; is it named differently?)", fatal=fatal)
+    return DataError(path, line, column, f"missing {what} (found: {found}; is it named differently?)", fatal=fatal)
 
 
-def _text(record: Record, column: str, path: Path | str, line: int, fatal_missing: bool = False) -> str:
+def text_value(
+    record: Record,
+    column: str,
+    path: Path | str,
+    line: int,
+    fatal_missing: bool = False,
+    strip: bool = True,
+    what: str = "column",
+) -> str:
+    """The non-empty text in ``record[column]``, or a :class:`DataError` naming file, line and field.
+
+    ``fatal_missing``: a missing column is a problem of the whole file (CSV headers), not of one row.
+    ``what`` names the thing in the message ("column" for data sets, "field" for prediction input).
+    """
     if column not in record:
-        raise _missing(record, column, path, line, fatal_missing)
+        raise _missing(record, column, path, line, fatal_missing, what)
     value = record[column]
     if value is None:
         raise DataError(path, line, column, "value is null")
@@ -56,7 +70,7 @@ def _text(record: Record, column: str, path: Path | str, line: int, fatal_missin
         raise DataError(path, line, column, f"expected text, got {type(value).__name__} {value!r}")
     if not value.strip():
         raise DataError(path, line, column, "empty text")
-    return value.strip()
+    return value.strip() if strip else value
 
 
 class _PairBuilder:
@@ -88,7 +102,7 @@ class _PairBuilder:
         line: int,
         premise: str | None = None,
         paths: Mapping[str, Path] | None = None,
-    ) -> Pair | None:
+    ) -> Example | None:
         """The pair of one record, or ``None`` when it is skipped (``skip_labels``, or a bad row with skip).
 
         ``paths`` maps fields to the file that holds them, for formats that spread a row over several files.
@@ -104,7 +118,7 @@ class _PairBuilder:
             self.seen_ids[pair["id"]] = (str(path), line)
         return pair
 
-    def _build(self, record: Record, path: Path | str, line: int, premise: str | None) -> Pair | None:
+    def _build(self, record: Record, path: Path | str, line: int, premise: str | None) -> Example | None:
         src = self.src
         if src.label_column not in record:
             raise _missing(record, src.label_column, path, line, self.uniform_columns)
@@ -119,8 +133,8 @@ class _PairBuilder:
         except UnknownLabelError as err:
             raise DataError(path, line, src.label_column, str(err)) from None
         if premise is None:
-            premise = _text(record, src.premise_column, path, line, self.uniform_columns)
-        hypothesis = _text(record, src.hypothesis_column, path, line, self.uniform_columns)
+            premise = text_value(record, src.premise_column, path, line, self.uniform_columns)
+        hypothesis = text_value(record, src.hypothesis_column, path, line, self.uniform_columns)
         pair_id = self._pair_id(record, path, line) if src.id_column else f"{self.name}:{line}"
         return {"id": pair_id, "premise": premise, "hypothesis": hypothesis, "label": label, "source": self.name}
 
@@ -154,7 +168,7 @@ def _need_files(src: SourceConfig) -> list[str]:
     return list(src.files)
 
 
-def read_jsonl(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Pair]:
+def read_jsonl(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Example]:
     """JSON Lines, one object per pair, fields named by the source's columns."""
     for name in _need_files(src):
         path = resolve_path(name, root)
@@ -163,7 +177,7 @@ def read_jsonl(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[P
                 yield pair
 
 
-def read_csv(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Pair]:
+def read_csv(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Example]:
     """CSV/TSV with a header row, columns named by the source's config."""
     for name in _need_files(src):
         path = resolve_path(name, root)
@@ -172,7 +186,7 @@ def read_csv(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Pai
                 yield pair
 
 
-def read_line_aligned(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Pair]:
+def read_line_aligned(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Example]:
     """SNLI as distributed by InferSent: ``s1.<split>``, ``s2.<split>``, ``labels.<split>``, line by line.
 
     ``files`` names the folder; ``split`` the suffix. The three files must have the same number of lines.
@@ -221,7 +235,7 @@ def _read_ids(path: Path) -> set[str]:
     return ids
 
 
-def read_stance_bodies(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Pair]:
+def read_stance_bodies(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Example]:
     """FNC-1 / ARC: stance rows (Headline, Body ID, Stance) joined with the article bodies by body id.
 
     The body is the evidence (premise) and the headline the claim (hypothesis). ``body_ids_file`` keeps only
@@ -235,7 +249,7 @@ def read_stance_bodies(src: SourceConfig, root: Path, build: _PairBuilder) -> It
         if "Body ID" not in record:
             raise _missing(record, "Body ID", bodies_path, line, fatal=True)
         try:
-            bodies[str(record["Body ID"]).strip()] = _text(record, "articleBody", bodies_path, line, True)
+            bodies[str(record["Body ID"]).strip()] = text_value(record, "articleBody", bodies_path, line, True)
         except DataError as err:
             build.errors.report(err, record)
     keep = _read_ids(resolve_path(src.body_ids_file, root)) if src.body_ids_file else None
@@ -258,7 +272,7 @@ def read_stance_bodies(src: SourceConfig, root: Path, build: _PairBuilder) -> It
                 yield pair
 
 
-def read_hub(src: SourceConfig, build: _PairBuilder) -> Iterator[Pair]:
+def read_hub(src: SourceConfig, build: _PairBuilder) -> Iterator[Example]:
     """A hub data set (users online): same columns and label map as a local file of that data set."""
     from datasets import load_dataset
 
@@ -282,7 +296,7 @@ READERS: dict[str, Reader] = {
 class SourceRead:
     """What reading one source gave: its pairs, rows dropped by ``skip_labels``, and bad rows skipped."""
 
-    pairs: list[Pair]
+    pairs: list[Example]
     label_skipped: int = 0
     bad_rows: list[dict[str, Any]] = field(default_factory=list)
 
@@ -322,9 +336,3 @@ def load_source(src: SourceConfig, root: Path, on_error: str = "raise") -> Sourc
             bad[0]["problem"],
         )
     return SourceRead(pairs, build.skipped, bad)
-
-
-def read_source(src: SourceConfig, root: Path, on_error: str = "raise") -> tuple[list[Pair], int]:
-    """All pairs of one source (before capping) and the number of rows skipped by ``skip_labels``."""
-    result = load_source(src, root, on_error)
-    return result.pairs, result.label_skipped

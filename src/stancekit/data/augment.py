@@ -15,13 +15,13 @@ from __future__ import annotations
 import random
 
 from ..labels import LABEL2ID
-from .adapters import Pair
+from .adapters import Example
 
 CONTRADICT = LABEL2ID["contradict"]
 NEUTRAL = LABEL2ID["neutral"]
 
 
-def swap_contradictions(pairs: list[Pair], fraction: float, seed: int) -> list[Pair]:
+def swap_contradictions(pairs: list[Example], fraction: float, seed: int) -> list[Example]:
     """The (hypothesis, premise) pair of a ``fraction`` of the contradictions, labelled ``contradict``.
 
     A fraction below 1 keeps the label prior from tilting too far towards ``contradict``.
@@ -40,7 +40,7 @@ def swap_contradictions(pairs: list[Pair], fraction: float, seed: int) -> list[P
     ]
 
 
-def random_premise_neutrals(pairs: list[Pair], fraction: float, seed: int) -> list[Pair]:
+def random_premise_neutrals(pairs: list[Example], fraction: float, seed: int) -> list[Example]:
     """``fraction × len(pairs)`` claims paired with the premise of a random other example, labelled neutral.
 
     The other example must come from a different premise (so the pair is almost surely unrelated); the

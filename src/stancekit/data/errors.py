@@ -1,10 +1,19 @@
-"""One error type for bad input, always naming where the problem is, and where skipped rows go."""
+"""One error type for bad input, always naming where the problem is, and where skipped rows go
+(``<run dir>/skipped_rows.jsonl``)."""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from ..artifacts import write_jsonl
+
+log = logging.getLogger(__name__)
+
+SKIPPED_ROWS_FILE = "skipped_rows.jsonl"
 
 # ``on_error`` values: stop at the first bad row (the default), or skip bad rows, count them and keep them.
 ON_ERROR_MODES = ("raise", "skip")
@@ -65,3 +74,18 @@ class RowErrors:
                 "raw": raw,
             }
         )
+
+
+def write_skipped_rows(rows: Sequence[dict[str, Any]], run_dir: str | Path) -> Path | None:
+    """Write rows stepped over with ``on_error=skip`` to ``<run_dir>/skipped_rows.jsonl`` (atomically).
+
+    One JSON object per row: ``source``, ``file``, ``line``, ``field``, ``problem`` and ``raw`` (the line as
+    read; bytes that were not UTF-8 appear as ``\\udcXX`` escapes). Returns the path, or ``None`` when
+    nothing was skipped (no file is written then, so an absent file means a clean read).
+    """
+    if not rows:
+        return None
+    # ensure_ascii keeps undecodable bytes (lone surrogates) writable as JSON escapes.
+    path = write_jsonl(Path(run_dir) / SKIPPED_ROWS_FILE, rows, ensure_ascii=True)
+    log.warning("%d bad rows skipped (on_error=skip); they are listed in %s", len(rows), path)
+    return path

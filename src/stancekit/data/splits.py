@@ -12,7 +12,7 @@ from datasets import ClassLabel, Dataset, Features, Value
 
 from ..config import DataConfig, SourceConfig
 from ..labels import LABELS
-from .adapters import Pair, load_source, source_name
+from .adapters import Example, load_source, source_name
 from .augment import random_premise_neutrals, swap_contradictions
 
 log = logging.getLogger(__name__)
@@ -61,11 +61,11 @@ def shorthand_sources(data: DataConfig, split: str) -> list[SourceConfig]:
     ]
 
 
-def _to_dataset(pairs: list[Pair]) -> Dataset:
+def _to_dataset(pairs: list[Example]) -> Dataset:
     return Dataset.from_list(pairs, features=FEATURES)
 
 
-def _cap(pairs: list[Pair], limit: int | None, seed: int) -> list[Pair]:
+def _cap(pairs: list[Example], limit: int | None, seed: int) -> list[Example]:
     if limit is None or len(pairs) <= limit:
         return pairs
     # A seeded shuffle before cutting, so a cap takes a fair sample rather than the file's first rows.
@@ -74,7 +74,7 @@ def _cap(pairs: list[Pair], limit: int | None, seed: int) -> list[Pair]:
     return pairs[:limit]
 
 
-def _stats(pairs: list[Pair], skipped: int = 0, bad: int = 0) -> dict:
+def _stats(pairs: list[Example], skipped: int = 0, bad: int = 0) -> dict:
     counts = Counter(LABELS[p["label"]] for p in pairs)
     return {
         "n": len(pairs),
@@ -91,8 +91,8 @@ def _read(
     summary: dict,
     on_error: str = "raise",
     bad_rows: list[dict] | None = None,
-) -> dict[str, list[Pair]]:
-    out: dict[str, list[Pair]] = {}
+) -> dict[str, list[Example]]:
+    out: dict[str, list[Example]] = {}
     for src in sources:
         name = source_name(src)
         read = load_source(src, root, on_error)
@@ -106,7 +106,7 @@ def _read(
     return out
 
 
-def _hold_back(pairs: list[Pair], fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
+def _hold_back(pairs: list[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
     """Stratified by label (and source), so validation mirrors the training mix."""
     from sklearn.model_selection import train_test_split
 
@@ -150,9 +150,9 @@ def build_splits(data: DataConfig, data_root: str | Path, splits: tuple[str, ...
     return result
 
 
-def _augment(train: list[Pair], data: DataConfig, summary: dict) -> Dataset:
+def _augment(train: list[Example], data: DataConfig, summary: dict) -> Dataset:
     """Add the configured augmentations to the training pairs and record their size in the summary."""
-    extra: list[Pair] = []
+    extra: list[Example] = []
     if data.augment.swap_contradictions > 0:
         swapped = swap_contradictions(train, data.augment.swap_contradictions, data.seed)
         summary["+ swapped contradictions"] = _stats(swapped)

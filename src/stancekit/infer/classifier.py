@@ -1,0 +1,297 @@
+"""``StanceClassifier``: load a saved stance model and label (evidence, claim) pairs.
+
+Example (runs as a doctest against a model folder made by ``scripts/train.py``)::
+
+    >>> from stancekit import StanceClassifier
+    >>> clf = StanceClassifier.from_pretrained("outputs/train/latest/model")  # doctest: +SKIP
+    >>> clf.predict([("Lavrov ruled out European peacekeepers in Ukraine.",
+    ...               "Russia would accept European peacekeepers.")])  # doctest: +SKIP
+    ['contradict']
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import (
+    AutoConfig,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from ..document import DocumentResult, predict_documents
+from ..labels import ID2LABEL, LABELS, Pair
+from ..models.encoding import encode_pairs_counted, usable_max_length, warn_truncated
+from ..models.folder import NotAStanceModelError, check_stance_config, read_metadata, use_safetensors, verify_weights
+from ..system import default_num_threads, pick_device
+from .onnx import OnnxStanceModel, cached_file, check_backend, load_onnx_model
+from .precision import RECHECK_MARGIN, close_calls, resolve_inference_precision, switch_to_fp32
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One pair's result from :meth:`StanceClassifier.classify`."""
+
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+    abstained: bool = False
+
+
+class StanceClassifier:
+    """Labels (premise/evidence, hypothesis/claim) pairs as support / contradict / neutral.
+
+    Pairs are tokenised once (in one call to the fast tokenizer), sorted by token length and batched, so a
+    batch pads little (much faster on CPU); results come back in input order. Long pairs are truncated from
+    the premise side. ``model`` is a transformers classifier, or an :class:`~stancekit.infer.onnx.OnnxStanceModel`
+    (``from_pretrained(path, backend="onnx")``). ``num_threads`` sets PyTorch's CPU threads (process-wide)
+    and ONNX Runtime's; the default is the physical cores this process may use.
+
+    ``precision`` (PyTorch backend): ``fp32``; ``bf16`` (autocast: ~1.6x faster on CPUs with native bf16,
+    a few labels in 1,000 may differ from fp32); ``bf16-checked`` (bf16, then the close calls, pairs whose
+    two best logits are within :attr:`recheck_margin`, recomputed in fp32, so labels match fp32 and
+    probabilities are within ~0.02 of it; once more than 35 % of a call's pairs are close calls, the rest of
+    the call runs in fp32, where rechecking would cost more than it saves); ``auto`` (default):
+    ``bf16-checked`` on CPUs with native bf16 (AVX-512 BF16 or AMX), ``fp32`` elsewhere. The ONNX backends
+    take ``auto`` or ``fp32`` (their own precision).
+    """
+
+    labels: tuple[str, ...] = LABELS
+    recheck_margin: float = RECHECK_MARGIN
+
+    def __init__(
+        self,
+        model: PreTrainedModel | OnnxStanceModel,
+        tokenizer: PreTrainedTokenizerBase,
+        device: str | torch.device = "auto",
+        batch_size: int = 32,
+        max_length: int | None = None,
+        temperature: float = 1.0,
+        num_threads: int | None = None,
+        precision: str = "auto",
+    ):
+        check_stance_config(model.config.id2label, getattr(model, "name_or_path", "model"))
+        if isinstance(model, OnnxStanceModel):
+            if str(device) not in {"auto", "cpu"}:
+                raise ValueError(f"the {model.backend} backend runs on the CPU; got device={device!r}")
+            self.backend, self.device, self.model = model.backend, torch.device("cpu"), model
+        else:
+            self.backend = "torch"
+            self.device = pick_device(device) if isinstance(device, str) else device
+            self.model = model.to(self.device).eval()
+        self.num_threads = num_threads or default_num_threads()
+        if self.device.type == "cpu":
+            torch.set_num_threads(self.num_threads)
+        self.precision = resolve_inference_precision(precision, self.backend, self.device)
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.max_length = usable_max_length(model.config, tokenizer, max_length)
+        # Calibration: probabilities are softmax(logits / temperature); fitted on validation after training.
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        self.temperature = float(temperature)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str | Path,
+        device: str = "auto",
+        batch_size: int = 32,
+        max_length: int | None = None,
+        trust_remote_code: bool = False,
+        calibrated: bool = True,
+        allow_pickle: bool = False,
+        backend: str = "torch",
+        num_threads: int | None = None,
+        precision: str = "auto",
+    ) -> StanceClassifier:
+        """Load a model folder written by stancekit (or any classifier with our three labels).
+
+        ``calibrated=False`` ignores the stored temperature (raw softmax probabilities). ``precision``: see
+        the class (``auto``: bf16 with an fp32 recheck of close calls on CPUs with native bf16, else fp32).
+
+        ``backend``: ``torch`` (default), or ``onnx`` / ``onnx-int8`` to run through ONNX Runtime on the CPU
+        (needs ``pip install 'stancekit[onnx]'``); the first use exports the folder to ``onnx/`` inside it, and
+        labels and temperature are the same for every backend (see :mod:`stancekit.infer.onnx`).
+
+        Loading is safe by default: weights are read from safetensors files only, and checked against the
+        SHA-256 hashes in the folder's ``stancekit.json`` when it has them (``WeightsIntegrityError`` on a
+        mismatch); code shipped with a model never runs unless ``trust_remote_code=True``; a folder whose
+        weights exist only as pickle (``pytorch_model.bin``), which can run code when loaded, is refused
+        with ``UnsafeModelError`` unless ``allow_pickle=True``.
+        """
+        path = Path(path).expanduser()
+        if not (path / "config.json").exists():
+            raise NotAStanceModelError(f"{path}: no config.json, so not a saved model folder")
+        safetensors_only = use_safetensors(path, allow_pickle)
+        verify_weights(path)
+        config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
+        check_stance_config(getattr(config, "id2label", None), str(path))
+        model = None
+        if check_backend(backend) == "torch" or cached_file(path, backend) is None:  # ONNX export needs it once
+            model = AutoModelForSequenceClassification.from_pretrained(
+                path, trust_remote_code=trust_remote_code, use_safetensors=safetensors_only
+            )
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        if backend != "torch":
+            threads = num_threads or default_num_threads()
+            model = load_onnx_model(path, backend, config, model=model, tokenizer=tokenizer, num_threads=threads)
+        temperature = float(read_metadata(path).get("temperature", 1.0)) if calibrated else 1.0
+        return cls(
+            model,
+            tokenizer,
+            device=device,
+            batch_size=batch_size,
+            max_length=max_length,
+            temperature=temperature,
+            num_threads=num_threads,
+            precision=precision,
+        )
+
+    @torch.inference_mode()
+    def predict_logits(
+        self, pairs: Sequence[Pair], batch_size: int | None = None, allow_empty_premise: bool = False
+    ) -> np.ndarray:
+        """Raw logits, shape ``(len(pairs), 3)``, columns in :attr:`labels` order, rows in input order."""
+        # An empty premise is an error for users, but the capability suite probes it on purpose.
+        pairs = _check_pairs(pairs, allow_empty_premise)
+        batch_size = batch_size or self.batch_size
+        out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
+        if not pairs:
+            return out
+        # Tokenise everything in one call (the fast tokenizer works through the list in Rust), then batch by
+        # token length: a batch of similar lengths pads little. The stable sort keeps ties in input order.
+        enc, truncated = encode_pairs_counted(
+            self.tokenizer, [p for p, _ in pairs], [h for _, h in pairs], self.max_length
+        )
+        warn_truncated(truncated, len(pairs), self.max_length)  # counted and reported, never silent
+        order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
+        if self.precision == "bf16-checked":
+            self._fill_checked(out, enc, order, batch_size)
+        else:
+            self._fill_logits(out, enc, order, batch_size, bf16=self.precision == "bf16")
+        return out
+
+    def _fill_checked(self, out: np.ndarray, enc: dict[str, list], order: np.ndarray, batch_size: int) -> None:
+        """bf16 for every batch, then fp32 for the close calls; fp32 throughout once close calls dominate."""
+        to_recheck, n_close, n_bf16 = [], 0, 0
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            if switch_to_fp32(n_close, n_bf16):
+                self._fill_logits(out, enc, idx, batch_size, bf16=False)
+                continue
+            self._fill_logits(out, enc, idx, batch_size, bf16=True)
+            # Only a pair whose two best logits are close can change label under bf16's rounding.
+            close = idx[close_calls(out[idx], self.recheck_margin)]
+            to_recheck.append(close)
+            n_close, n_bf16 = n_close + len(close), n_bf16 + len(idx)
+        if n_close:  # recomputed in fp32, still in length order (batches were taken in that order)
+            self._fill_logits(out, enc, np.concatenate(to_recheck), batch_size, bf16=False)
+
+    def _fill_logits(
+        self, out: np.ndarray, enc: dict[str, list], order: np.ndarray, batch_size: int, bf16: bool
+    ) -> None:
+        """Write the logits of the pairs ``order`` lists (length-sorted) into their rows of ``out``."""
+        # Autocast runs the matrix products in bf16 and keeps softmax, layer norm and the logits in fp32.
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16 and self.backend == "torch"):
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                batch = self.tokenizer.pad({k: [v[i] for i in idx] for k, v in enc.items()}, return_tensors="np")
+                out[idx] = self._batch_logits(batch)
+
+    def _batch_logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        """Logits of one padded batch from whichever backend holds the model."""
+        if self.backend != "torch":
+            return self.model.logits(batch)
+        tensors = {k: torch.from_numpy(v).to(self.device) for k, v in batch.items()}
+        return self.model(**tensors).logits.float().cpu().numpy()
+
+    def predict_proba(
+        self, pairs: Sequence[Pair], batch_size: int | None = None, allow_empty_premise: bool = False
+    ) -> np.ndarray:
+        """Calibrated probabilities, shape ``(len(pairs), 3)``; column ``j`` is the probability of ``labels[j]``."""
+        logits = self.predict_logits(pairs, batch_size, allow_empty_premise)
+        return _softmax(logits / self.temperature)
+
+    def predict(self, pairs: Sequence[Pair], batch_size: int | None = None) -> list[str]:
+        """The most probable label name for each pair, in input order."""
+        probs = self.predict_proba(pairs, batch_size)
+        return [ID2LABEL[int(i)] for i in probs.argmax(axis=1)]
+
+    def classify(
+        self, pairs: Sequence[Pair], min_confidence: float = 0.0, batch_size: int | None = None
+    ) -> list[Prediction]:
+        """Label, confidence and probabilities per pair; below ``min_confidence`` a pair is flagged as abstained.
+
+        Abstentions are kept (in input order, with their best label), so callers can route them to a person.
+        """
+        probs = self.predict_proba(pairs, batch_size)
+        out = []
+        for row in probs:
+            best = int(row.argmax())
+            out.append(
+                Prediction(
+                    label=ID2LABEL[best],
+                    confidence=float(row[best]),
+                    probabilities={lab: float(p) for lab, p in zip(LABELS, row)},
+                    abstained=bool(row[best] < min_confidence),
+                )
+            )
+        return out
+
+    def predict_document(self, claim: str, document: str, config: object = None, **options) -> DocumentResult:
+        """Stance of a whole document (a news article) towards ``claim``, with the evidence sentences.
+
+        The document is split into sentences (pySBD); the claim is scored against every sentence and window
+        of neighbouring sentences in one batched call, and the scores are aggregated (``max_evidence`` by
+        default: the strongest supporting or contradicting unit decides if it reaches ``threshold``). Returns
+        ``label``, ``probabilities`` and ``evidence`` (text, label, score, start, end: character offsets into
+        ``document``). Options are :class:`stancekit.config.DocumentConfig` fields, e.g. ``aggregation="mean"``,
+        ``window_sizes=[1]``; see :mod:`stancekit.document.aggregate`.
+        """
+        return predict_documents(self.predict_proba, [(claim, document)], config, **options)[0]
+
+    def predict_documents(
+        self, items: Sequence[tuple[str, str]], config: object = None, progress: bool = False, **options
+    ) -> list[DocumentResult]:
+        """:meth:`predict_document` for many ``(claim, document)`` items, their units scored in shared batches."""
+        return predict_documents(self.predict_proba, items, config, progress=progress, **options)
+
+
+def _check_pairs(pairs: Iterable[Pair], allow_empty_premise: bool = False) -> list[Pair]:
+    """The pairs as a list, or a ``ValueError`` naming the first bad pair (by index) and its field."""
+    if (
+        pairs is None
+        or isinstance(pairs, (str, bytes))
+        or (isinstance(pairs, tuple) and len(pairs) == 2 and all(isinstance(x, str) for x in pairs))
+    ):
+        raise ValueError(
+            f"expected a list of (premise, hypothesis) pairs, e.g. [(evidence, claim)], got {type(pairs).__name__} "
+            f"{pairs!r:.80}"
+        )
+    checked = []
+    for i, pair in enumerate(pairs):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"pair {i}: expected (premise, hypothesis), got {pair!r:.200}")
+        for j, name in enumerate(("premise", "hypothesis")):
+            if not isinstance(pair[j], str):
+                raise ValueError(f"pair {i}, {name}: expected text, got {type(pair[j]).__name__} {pair[j]!r:.80}")
+            if not pair[j].strip() and not (allow_empty_premise and j == 0):
+                raise ValueError(f"pair {i}, {name}: empty text")
+        checked.append((pair[0], pair[1]))
+    return checked
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)

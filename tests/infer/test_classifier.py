@@ -1,0 +1,97 @@
+"""StanceClassifier: sorted batches in input order, threads, bad pairs named, long pairs truncated and counted,
+abstention."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from stancekit import StanceClassifier
+from stancekit.labels import ID2LABEL, LABEL2ID, LABELS
+from stancekit.models.encoding import TruncationWarning, count_over_length
+from stancekit.system import default_num_threads
+from tests.helpers import shuffled_sample_pairs
+
+PAIRS = shuffled_sample_pairs()
+
+
+def test_sorted_batches_come_back_in_input_order_and_equal_one_by_one(clf):
+    lengths = [len(clf.tokenizer(p, h)["input_ids"]) for p, h in PAIRS]
+    assert lengths != sorted(lengths), "the test needs pairs that sorting reorders"
+    batched = clf.predict_logits(PAIRS)
+    one_by_one = np.stack([clf.predict_logits([pair])[0] for pair in PAIRS])
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+    assert clf.predict(PAIRS) == [LABELS[int(i)] for i in one_by_one.argmax(axis=1)]
+    # Another batch size forms other batches, with the same answers.
+    np.testing.assert_allclose(clf.predict_logits(PAIRS, batch_size=64), batched, atol=1e-5)
+
+
+def test_thread_count_is_an_option(stance_model_dir):
+    before = torch.get_num_threads()
+    try:
+        assert 1 <= default_num_threads() <= (os.cpu_count() or 1)
+        one = StanceClassifier.from_pretrained(stance_model_dir, device="cpu", num_threads=1)
+        assert one.num_threads == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+TWO_PAIRS = [("the council met on monday .", "the council met ."), ("the bridge is closed .", "the bridge is open .")]
+
+
+@pytest.mark.parametrize(
+    "pairs,problem",
+    [
+        (None, "expected a list of"),
+        ("just a string", "expected a list of"),
+        (("premise", "hypothesis"), "expected a list of"),
+        ([("a", "b"), ("a", None)], "pair 1, hypothesis: expected text, got NoneType"),
+        ([(3, "b")], "pair 0, premise: expected text, got int"),
+        ([("a", "b"), ("\n ", "b")], "pair 1, premise: empty text"),
+        ([("a", "b", "c")], r"pair 0: expected \(premise, hypothesis\)"),
+        ([{"premise": "a", "hypothesis": "b"}], r"pair 0: expected \(premise, hypothesis\)"),
+    ],
+)
+def test_api_rejects_bad_pairs_naming_the_pair_and_field(stance_model_dir, pairs, problem):
+    clf = StanceClassifier.from_pretrained(stance_model_dir, device="cpu")
+    with pytest.raises(ValueError, match=problem):
+        clf.predict(pairs)
+
+
+def test_long_pairs_are_truncated_counted_and_warned_not_refused(stance_model_dir):
+    clf = StanceClassifier.from_pretrained(stance_model_dir, device="cpu", max_length=32)
+    long_pair = ("the council met again on monday . " * 100, "the council met .")
+    with pytest.warns(TruncationWarning, match="1 of 2 pairs are longer than 32 tokens"):
+        labels = clf.predict([TWO_PAIRS[0], long_pair])
+    assert len(labels) == 2
+    assert count_over_length(clf.tokenizer, [TWO_PAIRS[0][0], long_pair[0]], [TWO_PAIRS[0][1], long_pair[1]], 32) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncationWarning)
+        clf.predict(TWO_PAIRS)  # nothing truncated, nothing said
+
+
+def test_abstention_flag(tiny_model_dir):
+
+
+    model = AutoModelForSequenceClassification.from_pretrained(
+        tiny_model_dir, num_labels=3, id2label=ID2LABEL, label2id=LABEL2ID
+    )
+    clf = StanceClassifier(model, AutoTokenizer.from_pretrained(tiny_model_dir), device="cpu")
+    pairs = [("the council approved the budget", "the budget was approved")] * 2
+    # A random model is unsure: every top probability is well under 0.9 ...
+    kept = clf.classify(pairs, min_confidence=0.0)
+    flagged = clf.classify(pairs, min_confidence=0.9)
+    assert [p.abstained for p in kept] == [False, False]
+    assert [p.abstained for p in flagged] == [True, True]
+    # ... abstentions are kept, with their label and probabilities, not dropped.
+    assert [p.label for p in flagged] == [p.label for p in kept] == clf.predict(pairs)
+    assert sum(flagged[0].probabilities.values()) == pytest.approx(1.0)
+    # A higher temperature flattens the probabilities without changing labels.
+    clf.temperature = 5.0
+    assert clf.classify(pairs)[0].confidence < kept[0].confidence
+    assert clf.predict(pairs) == [p.label for p in kept]

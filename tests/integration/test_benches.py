@@ -1,0 +1,124 @@
+"""The two bench scripts still run, on a tiny slice with a tiny model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from stancekit.config import PROJECT_ROOT
+from stancekit.system import cpu_has_native_bf16
+
+pytest.importorskip("onnxruntime")  # the [onnx] extra (make install has it)
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
+    done = subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
+    out = tmp_path / "inference.json"
+    done = _run(
+        [
+            "bench/inference.py",
+            "--model-dir",
+            str(stance_model_dir),
+            "--data",
+            "sample",
+            "--limit",
+            "64",
+            "--repeats",
+            "1",
+            "--threads",
+            "1",
+            "--json",
+            str(out),
+        ]
+    )
+    result = json.loads(out.read_text())
+    rows = {r["variant"]: r for r in result["rows"]}
+    assert list(rows) == ["pipeline", "loop", "ours-fp32", "ours", "onnx", "onnx-int8"]
+    assert rows["ours-fp32"]["precision"] == "fp32" and rows["onnx-int8"]["precision"] == "int8"
+    assert result["pairs"] == 60  # the sample's whole test set
+    for r in rows.values():
+        assert r["pairs_per_second"] > 0 and r["peak_rss_mb"] > 0 and 0 <= r["accuracy"] <= 1
+    # Same model, same labels: the baseline, the plain loop, our default and fp32 ONNX agree with fp32.
+    for name in ("pipeline", "loop", "ours-fp32", "ours", "onnx"):
+        assert rows[name]["agreement"] == 1.0, name
+    assert "| pipeline |" in done.stdout and "1.00×" in done.stdout
+
+
+def test_bench_inference_says_how_to_make_a_missing_model(tmp_path):
+    missing = tmp_path / "no-model"
+    done = subprocess.run(
+        [sys.executable, "bench/inference.py", "--model-dir", str(missing)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert f"no saved model at {missing}" in done.stderr and "scripts/train.py experiment=nli_mix" in done.stderr
+
+
+def test_bench_inference_profile_names_the_operators(stance_model_dir):
+    args = ["--profile", "--model-dir", str(stance_model_dir), "--data", "sample", "--limit", "32"]
+    done = _run(["bench/inference.py", *args])
+    assert "aten::addmm" in done.stdout and "Self CPU" in done.stdout
+
+
+def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
+    out = tmp_path / "train.json"
+    _run(
+        [
+            "bench/train.py",
+            "--experiment",
+            "",
+            "--model",
+            str(tiny_model_dir),
+            "--steps",
+            "2",
+            "--batch-size",
+            "8",
+            "--json",
+            str(out),
+        ]
+    )
+    rows = {r["row"]: r for r in json.loads(out.read_text())["rows"]}
+    assert list(rows) == ["pad128", "dynamic", "grouped_fp32", "grouped"]
+    assert rows["pad128"]["max_length"] == 128 and rows["pad128"]["precision"] == "fp32"
+    assert rows["grouped"]["precision"] == ("bf16" if cpu_has_native_bf16() else "fp32")
+    for r in rows.values():
+        per_step = r["batch_size"] * r["gradient_accumulation_steps"]
+        assert r["steps"] == 2 and r["examples"] == 2 * per_step and r["examples_per_second"] > 0
+        assert r["peak_rss_mb"] >= r["peak_rss_mb_train"] >= r["peak_rss_mb_setup"] > 0
+        assert 0 <= r["val_macro_f1"] <= 1
+
+
+def test_bench_train_phases_account_for_the_whole_run(tiny_model_dir, tmp_path):
+    out = tmp_path / "train.json"
+    args = ["--experiment", "", "--model", str(tiny_model_dir), "--steps", "2", "--batch-size", "8"]
+    args += ["--rows", "grouped", "--phases", "--set", "run_test=true", "--json", str(out)]
+    done = _run(["bench/train.py", *args])
+    (row,) = json.loads(out.read_text())["rows"]
+    names = [p["phase"] for p in row["phases"]]
+    # The run in order: setup, the optimiser loop, validation, then the steps after training, each measured.
+    assert names[:2] == ["setup", "train"] and "_save_checkpoint" in names
+    assert names.index("_save_checkpoint") < names.index("validate") < names.index("release_training_memory")
+    for step in ("release_training_memory", "fit_on_dataset", "save_model_atomically", "run_suite", "evaluate_sets"):
+        assert step in names and f"after {step}" in names, step
+    assert names.index("save_model_atomically") < names.index("evaluate_sets")
+    for p in row["phases"]:
+        assert p["peak_mb"] >= max(p["rss_start_mb"], p["rss_end_mb"]) - 1 > 0, p  # peaks are each phase's own
+    assert row["peak_rss_mb"] == max(p["peak_mb"] for p in row["phases"])
+    # Per-step peaks cover the whole loop, and none is above the training phase's peak.
+    train_peak = next(p["peak_mb"] for p in row["phases"] if p["phase"] == "train")
+    assert [s["step"] for s in row["rss_by_step"]] == [1, 2]
+    assert all(0 < s["rss_mb"] <= s["peak_mb"] + 1 for s in row["rss_by_step"])
+    assert row["rss_by_step"][0]["peak_mb"] <= train_peak
+    assert "| grouped | evaluate_sets | 1 |" in done.stdout
