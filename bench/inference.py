@@ -45,7 +45,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("pipeline", "loop", "ours-fp32", "ours", "onnx", "onnx-int8")
 REFERENCE = "ours-fp32"  # labels of the fp32 PyTorch model: agreement is measured against them
 LABELS = ("support", "contradict", "neutral")  # stancekit.labels.LABELS, repeated so children import less
-DEFAULT_MODEL = PROJECT_ROOT / "outputs" / "nli_mix_baseline" / "model"
+DEFAULT_MODEL = PROJECT_ROOT / "outputs" / "nli_mix" / "model"
 DEFAULT_DATA_ROOT = os.environ.get("STANCEKIT_DATA_ROOT", str(PROJECT_ROOT.parent / "shared" / "data"))
 RESULT_PREFIX = "BENCH_RESULT "
 
@@ -265,7 +265,7 @@ def check_model_dir(model_dir: str) -> None:
     if not (Path(model_dir) / "config.json").is_file():
         raise SystemExit(
             f"bench/inference.py: no saved model at {model_dir} (no config.json). Train the benchmark model first:\n"
-            "  python scripts/train.py experiment=nli_mix hydra.run.dir=outputs/nli_mix_baseline\n"
+            "  python scripts/train.py experiment=nli_mix hydra.run.dir=outputs/nli_mix\n"
             "or pass --model-dir RUN/model (a folder written by scripts/train.py)."
         )
 

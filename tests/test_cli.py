@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from stancekit.cli import COMMANDS, main
 from stancekit.config import PROJECT_ROOT
@@ -39,3 +40,11 @@ def test_overrides_reach_hydra_unchanged(tmp_path):
         [sys.executable, "-m", "stancekit", "train", "train.learnin_rate=1"], capture_output=True, text=True
     )
     assert bad.returncode != 0 and "learnin_rate" in bad.stderr
+
+
+def test_the_console_script_is_installed():
+    """`make install` (pip install -e .) puts `stancekit` beside the interpreter."""
+    script = Path(sys.executable).parent / "stancekit"
+    assert script.is_file(), "reinstall: pip install -e . (the [project.scripts] entry)"
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "commands:" in done.stdout and "train" in done.stdout

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .models.folder import NotAStanceModelError
 
 __all__ = ["ID2LABEL", "LABEL2ID", "LABELS", "NotAStanceModelError", "Pair", "StanceClassifier"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Loaded on first use: `import stancekit.labels` (or the benchmarks' memory baselines) should not pay for
 # torch and transformers.

@@ -50,6 +50,8 @@ from ..labels import LABEL2ID, LABELS, Pair
 log = logging.getLogger(__name__)
 
 Scorer = Callable[[Sequence[Pair]], np.ndarray]
+# What a document-level call takes: (claim, document). Its units become (premise=unit, hypothesis=claim) pairs.
+DocumentItem = tuple[str, str]
 
 AGGREGATIONS = ("max_evidence", "top_k_mean", "mean")
 # How a document reaches the pair model in mode=document (DocumentConfig.input).
@@ -180,7 +182,7 @@ def _score(scorer: Scorer, pairs: list[Pair]) -> np.ndarray:
     return probs[[index[p] for p in pairs]]
 
 
-def _check_items(items: Sequence[Any]) -> list[Pair]:
+def _check_items(items: Sequence[Any]) -> list[DocumentItem]:
     checked = []
     for i, item in enumerate(items):
         if not isinstance(item, (tuple, list)) or len(item) != 2:
@@ -240,7 +242,7 @@ def _result(probs: np.ndarray, evidence: list[Evidence], n_sentences: int, n_uni
 
 
 def predict_documents(
-    scorer: Any, items: Sequence[Pair], config: Any = None, *, progress: bool = False, **overrides: Any
+    scorer: Any, items: Sequence[DocumentItem], config: Any = None, *, progress: bool = False, **overrides: Any
 ) -> list[DocumentResult]:
     """Stance of each ``(claim, document)`` item, with evidence; results in input order.
 

@@ -3,15 +3,12 @@ exactly as a model is (same splits, same metrics, same report)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from omegaconf import DictConfig
 
 from ..data import build_splits
 from ..eval.baselines import fit_baseline
-from ..eval.report import evaluate_sets
-from .common import Report, capability_suite, collect_test_sets
+from .common import Report, capability_suite, collect_test_sets, write_report
 
 
 def evaluate_baseline(cfg: DictConfig) -> Report:
@@ -23,12 +20,11 @@ def evaluate_baseline(cfg: DictConfig) -> Report:
     model = fit_baseline(cfg.baseline, train, cfg.seed)
     splits, title = collect_test_sets(cfg)
     suite = capability_suite(cfg.suite, lambda pairs: np.exp(model.predict_logits(pairs)))
-    sets = evaluate_sets(
+    return write_report(
+        cfg,
         model.predict_logits,
         splits.test,
-        cfg.paths.output_dir,
         title=f"baseline {cfg.baseline}: {title}",
         context=f"Baseline `{cfg.baseline}` fitted on {len(train)} training pairs of `{cfg.data.name}`.",
         capabilities=suite,
     )
-    return Report(Path(cfg.paths.output_dir), sets, suite)

@@ -4,15 +4,19 @@ they name, and the notes every report carries."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from ..config import CONFIG_DIR, DataConfig
 from ..data import Splits, build_splits
 from ..eval.capabilities import run_suite
+from ..eval.report import LogitsFn, evaluate_sets
 from ..infer.classifier import StanceClassifier
+from ..labels import Pair
 from ..models.encoding import count_over_length
 
 log = logging.getLogger(__name__)
@@ -28,6 +32,21 @@ class Report:
     # {set name: metrics block}, as in metrics.json.
     sets: dict[str, dict]
     capabilities: dict | None = None
+
+
+def write_report(
+    cfg: DictConfig,
+    predict_logits: LogitsFn,
+    sets: dict,
+    title: str,
+    context: str,
+    temperature: float = 1.0,
+    capabilities: dict | None = None,
+) -> Report:
+    """Score ``predict_logits`` on ``sets`` and write the report into the run folder (see ``evaluate_sets``)."""
+    out = Path(cfg.paths.output_dir)
+    blocks = evaluate_sets(predict_logits, sets, out, title, context, temperature, capabilities)
+    return Report(out, blocks, capabilities)
 
 
 def check_mode(mode: str) -> str:
@@ -74,7 +93,8 @@ def collect_test_sets(cfg: DictConfig) -> tuple[Splits, str]:
     return splits, " + ".join(n for n in names if n != "none")
 
 
-def capability_suite(name: str | None, predict_proba) -> dict | None:
+def capability_suite(name: str | None, predict_proba: Callable[[Sequence[Pair]], np.ndarray]) -> dict | None:
+    """The ``suite`` a run asks for (``capabilities``, or none), scored with ``predict_proba``."""
     if not name:
         return None
     if name != "capabilities":

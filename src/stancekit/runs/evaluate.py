@@ -21,9 +21,9 @@ from ..document.fnc import (
     render_fnc_section,
     to_fnc_labels,
 )
-from ..eval.report import evaluate_sets, predict_sets, score_sets, write_results
+from ..eval.report import predict_sets, score_sets, write_results
 from ..labels import LABEL2ID, LABELS
-from .common import Report, capability_suite, collect_test_sets, load_classifier, truncation_note
+from .common import Report, capability_suite, collect_test_sets, load_classifier, truncation_note, write_report
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +42,15 @@ def evaluate_model(cfg: DictConfig) -> Report:
     classifier = load_classifier(cfg)
     note = truncation_note(classifier, splits.test)
     suite = capability_suite(cfg.suite, lambda pairs: classifier.predict_proba(pairs, allow_empty_premise=True))
-    sets = evaluate_sets(
+    return write_report(
+        cfg,
         classifier.predict_logits,
         splits.test,
-        cfg.paths.output_dir,
         title=f"stancekit evaluation: {title or cfg.suite}",
         context=f"Model `{cfg.model_dir}`; temperature {classifier.temperature:.3f}.{note}",
         temperature=classifier.temperature,
         capabilities=suite,
     )
-    return Report(Path(cfg.paths.output_dir), sets, suite)
 
 
 def evaluate_documents(cfg: DictConfig) -> Report:

@@ -22,7 +22,7 @@ def limit_heap_growth(threshold_mb: float | None) -> bool:
     Why: with length-grouped batches every step has its own tensor shapes. glibc's default raises its mmap
     threshold after the first large free, so later activations come from the heap, and the freed blocks of
     the long batches stay there, fragmented: on nli_mix this added ~0.6 GB to the peak resident memory
-    (bench/train.py; docs/benchmarks.md). Above a fixed threshold, a freed tensor is unmapped at once. A
+    (bench/train.py; docs/performance.md). Above a fixed threshold, a freed tensor is unmapped at once. A
     no-op (False) off glibc (macOS, Windows, musl) or with ``None``.
     """
     if threshold_mb is not None and threshold_mb <= 0:
@@ -40,7 +40,7 @@ def limit_kernel_cache(capacity: int | None) -> bool:
     Why: on CPUs, bf16 (autocast) matrix products run through oneDNN, which builds and caches a primitive,
     with its own scratch memory, for every input shape it meets (1,024 by default). Length-grouped batches
     bring a new shape nearly every step, so that cache alone grew the training process by ~0.2 GB within 100
-    steps on nli_mix (bench/train.py --phases; docs/benchmarks.md). oneDNN reads
+    steps on nli_mix (bench/train.py --phases; docs/performance.md). oneDNN reads
     ``ONEDNN_PRIMITIVE_CACHE_CAPACITY`` when it builds its first primitive, so this must run before the
     process's first bf16 matrix product; a value already in the environment (the user's) is left alone.
     """

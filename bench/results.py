@@ -1,0 +1,297 @@
+"""docs/results.md from records, never typed by hand.
+
+A record is a small JSON file in docs/results/ made from what a run wrote: a run folder's metrics.json
+(training, evaluate, baseline; with train_summary.json and config.yaml when it has them) or a bench JSON.
+Each carries its command, date, machine and commit. ``render`` turns all records into docs/results.md,
+which therefore only ever holds the numbers of the records present: replace a record to update a table.
+
+    python bench/results.py record nli_mix outputs/nli_mix --title "MiniLM, experiment=nli_mix" \\
+        --command "python scripts/train.py experiment=nli_mix hydra.run.dir=outputs/nli_mix"
+    python bench/results.py record inference bench/results/inference.json
+    python bench/results.py render                 # writes docs/results.md
+    python bench/results.py compare "A=outputs/x" "B=outputs/y"   # a quick side-by-side, printed only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))  # bench/ is not a package: its scripts import each other by file name
+
+import inference as inference_bench  # noqa: E402
+import train as train_bench  # noqa: E402
+
+from stancekit.artifacts import write_json, write_text  # noqa: E402
+from stancekit.config import PROJECT_ROOT  # noqa: E402
+
+RECORDS = PROJECT_ROOT / "docs" / "results"
+RESULTS_MD = PROJECT_ROOT / "docs" / "results.md"
+KINDS = ("quality", "documents", "inference", "train")
+
+
+# ---------------------------------------------------------------------------------------------- records
+def commit() -> str | None:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    return done.stdout.strip() or None
+
+
+def run_record(folder: Path, title: str, command: str) -> dict:
+    """The numbers of a run folder: every test set's metrics, the capability suite, and training facts."""
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    if "sets" not in metrics:
+        raise ValueError(f"{folder}/metrics.json has no 'sets': written by a stancekit older than 0.2?")
+    sets = {
+        name: {k: b[k] for k in ("n", "accuracy", "macro_f1", "ece") if k in b} | _fnc(b)
+        for name, b in metrics["sets"].items()
+    }
+    record = {
+        "kind": "documents" if any("fnc" in s for s in sets.values()) else "quality",
+        "title": title,
+        "command": command,
+        "date": datetime.fromtimestamp((folder / "metrics.json").stat().st_mtime, timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "machine": inference_bench.machine(),
+        "commit": commit(),
+        "sets": sets,
+        "capabilities": {name: c["pass_rate"] for name, c in metrics.get("capabilities", {}).items()},
+    }
+    summary = folder / "train_summary.json"
+    if summary.is_file():
+        s = json.loads(summary.read_text(encoding="utf-8"))
+        record["training"] = {
+            "validation_macro_f1": s["validation"]["eval_macro_f1"],
+            "train_seconds": s["train"].get("train_runtime"),
+            "train_examples": s["train_examples"],
+            "peak_rss_mb": s.get("peak_rss_mb"),
+            "temperature": s.get("temperature"),
+        }
+    config = folder / "config.yaml"
+    if config.is_file():
+        from omegaconf import OmegaConf
+
+        cfg = OmegaConf.load(config)
+        record["seed"] = int(cfg.train.seed)
+        record["base_model"] = str(cfg.model.name_or_path)
+    return record
+
+
+def _fnc(block: dict) -> dict:
+    if "fnc" not in block:
+        return {}
+    f = block["fnc"]
+    return {
+        "fnc": {
+            "percent": f["score"]["percent"],
+            "floor": f["all_unrelated_percent"],
+            "macro_f1": f["macro_f1"],
+            "f1": {lab: c["f1"] for lab, c in f["per_class"].items()},
+            "relatedness_accuracy": f["relatedness"]["accuracy"],
+            "gated": f.get("gated"),
+        }
+    }
+
+
+def bench_record(path: Path, title: str) -> dict:
+    """A bench JSON (bench/inference.py or bench/train.py) as it is, with its kind and the commit."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    kind = "inference" if "bench/inference.py" in data["command"] else "train"
+    return {"kind": kind, "title": title, "commit": commit(), **data}
+
+
+# ---------------------------------------------------------------------------------------------- render
+def provenance(r: dict) -> str:
+    m = r["machine"]
+    cpu = f"{m['cpu']}, {m['physical_cores']} cores" if m.get("physical_cores") else m["cpu"]
+    commit_note = f", commit {r['commit']}" if r.get("commit") else ""
+    return f"`{r['command']}` — {r['date'][:10]}, {cpu}{commit_note}."
+
+
+def quality_section(group: list[dict]) -> list[str]:
+    """One recipe: its table for one seed, or mean ± std over the seeds of several records of it."""
+    if len(group) > 1:
+        return seeds_section(group)
+    r = group[0]
+    seed = f" (seed {r['seed']})" if "seed" in r else ""
+    lines = [f"### {r['title']}{seed}", "", provenance(r), ""]
+    lines += ["| test set | n | accuracy | macro-F1 | ECE |", "|---|---:|---:|---:|---:|"]
+    for name, s in r["sets"].items():
+        ece = s.get("ece", float("nan"))
+        lines.append(f"| {name} | {s['n']:,} | {s['accuracy']:.4f} | {s['macro_f1']:.4f} | {ece:.4f} |")
+    if len(r["sets"]) > 1:
+        mean = sum(s["macro_f1"] for s in r["sets"].values()) / len(r["sets"])
+        lines.append(f"| **mean over sets** | | | **{mean:.4f}** | |")
+    lines += training_lines([r]) + capability_lines([r])
+    return lines + [""]
+
+
+def seeds_section(group: list[dict]) -> list[str]:
+    seeds = [r.get("seed") for r in group]
+    lines = [f"### {group[0]['title']} (seeds {', '.join(map(str, seeds))}: mean ± std)", ""]
+    lines += [f"- seed {r.get('seed')}: {provenance(r)}" for r in group] + [""]
+    head = "| test set | n | accuracy | macro-F1 | " + " | ".join(f"macro-F1 seed {s}" for s in seeds) + " |"
+    lines += [head, "|---|---:|---:|---:|" + "---:|" * len(seeds)]
+    for name, first in group[0]["sets"].items():
+        acc = [r["sets"][name]["accuracy"] for r in group]
+        f1 = [r["sets"][name]["macro_f1"] for r in group]
+        per_seed = " | ".join(f"{v:.4f}" for v in f1)
+        lines.append(f"| {name} | {first['n']:,} | {mean_std(acc)} | {mean_std(f1)} | {per_seed} |")
+    means = [sum(s["macro_f1"] for s in r["sets"].values()) / len(r["sets"]) for r in group]
+    per_seed = " | ".join(f"{v:.4f}" for v in means)
+    lines.append(f"| **mean over sets** | | | **{mean_std(means)}** | {per_seed} |")
+    return lines + training_lines(group) + capability_lines(group) + [""]
+
+
+def mean_std(values: list[float]) -> str:
+    mean = sum(values) / len(values)
+    std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
+    return f"{mean:.4f} ± {std:.4f}"
+
+
+def training_lines(group: list[dict]) -> list[str]:
+    """One sentence per record on its training run: size, time, peak memory, validation score."""
+    lines = [""]
+    for r in group:
+        t = r.get("training")
+        if not t:
+            continue
+        minutes = f"{t['train_seconds'] / 60:.1f} min" if t.get("train_seconds") else "?"
+        peak = f", peak RSS of the whole run {t['peak_rss_mb']:,.0f} MiB" if t.get("peak_rss_mb") else ""
+        who = f"- seed {r.get('seed')}: training" if len(group) > 1 else "Training:"
+        lines.append(
+            f"{who} {t['train_examples']:,} pairs in {minutes}{peak}; best validation macro-F1 "
+            f"{t['validation_macro_f1']:.4f}; temperature {t['temperature']:.3f}."
+        )
+    return lines if len(lines) > 1 else []
+
+
+def capability_lines(group: list[dict]) -> list[str]:
+    caps = group[0].get("capabilities")
+    if not caps:
+        return []
+    lines = ["", "| capability pass rate | " + " | ".join(caps) + " |", "|---|" + "---:|" * len(caps)]
+    for r in group:
+        label = f"seed {r.get('seed')}" if len(group) > 1 else "pass rate"
+        lines.append(f"| {label} | " + " | ".join(f"{r['capabilities'][c]:.2f}" for c in caps) + " |")
+    return lines
+
+
+def documents_section(group: list[dict]) -> list[str]:
+    r = group[0]
+    lines = [f"### {r['title']}", "", provenance(r), ""]
+    lines += [
+        "| set | pairs (gated) | FNC % (all-unrelated floor) | F1m | F1 agree / disagree / discuss / unrelated "
+        "| related/unrelated acc | 3-way macro-F1 |",
+        "|---|---:|---:|---:|---|---:|---:|",
+    ]
+    for name, s in r["sets"].items():
+        f = s["fnc"]
+        gated = f" ({f['gated']:,})" if f.get("gated") is not None else ""
+        per_class = " / ".join(f"{v:.3f}" for v in f["f1"].values())
+        lines.append(
+            f"| {name} | {s['n']:,}{gated} | {f['percent']:.2f} ({f['floor']:.2f}) | {f['macro_f1']:.3f} | {per_class} "
+            f"| {f['relatedness_accuracy']:.3f} | {s['macro_f1']:.3f} |"
+        )
+    return lines + [""]
+
+
+def bench_section(group: list[dict]) -> list[str]:
+    r = group[0]
+    table = inference_bench.table if r["kind"] == "inference" else train_bench.table
+    return [f"### {r['title']}", "", provenance(r), "", table(r["rows"]), ""]
+
+
+HEADINGS = {
+    "quality": "## Quality per test set",
+    "documents": "## Document-level stance (FNC-1 view)",
+    "inference": "## Speed and memory: inference",
+    "train": "## Speed and memory: training",
+}
+SECTIONS = {
+    "quality": quality_section,
+    "documents": documents_section,
+    "inference": bench_section,
+    "train": bench_section,
+}
+
+
+def render(records: list[dict]) -> str:
+    lines = [
+        "# Results",
+        "",
+        "The current numbers, and only those: each table names its command, date, machine and commit. This page",
+        "is generated by `python bench/results.py render` from the records in [`results/`](results/), each made",
+        "from a run's own `metrics.json` (or a bench script's JSON) by `python bench/results.py record`; edit the",
+        "records' runs, not this page. What changed over time: [CHANGELOG.md](../CHANGELOG.md); past",
+        "measurements and the experiments behind today's defaults: [notes/](notes/); what the numbers mean for",
+        "CPU speed and memory: [performance.md](performance.md).",
+        "",
+    ]
+    for kind in KINDS:
+        chosen = [r for r in records if r["kind"] == kind]
+        if chosen:
+            lines += [HEADINGS[kind], ""]
+            # Records of one recipe (one title) that differ only in their seed make one table.
+            groups: dict[str, list[dict]] = {}
+            for r in chosen:
+                groups.setdefault(r["title"], []).append(r)
+            for group in groups.values():
+                lines += SECTIONS[kind](sorted(group, key=lambda r: r.get("seed", 0)))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def load_records(folder: Path = RECORDS) -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+# ---------------------------------------------------------------------------------------------- compare
+def compare(runs: dict[str, Path]) -> str:
+    """Side by side: per test set accuracy / macro-F1 / ECE, one row per run (metrics.json of each)."""
+    loaded = {name: json.loads((folder / "metrics.json").read_text()) for name, folder in runs.items()}
+    sets = list(next(iter(loaded.values()))["sets"])
+    lines = ["| run | " + " | ".join(sets) + " | mean macro-F1 |", "|---|" + "---|" * (len(sets) + 1)]
+    for name, m in loaded.items():
+        blocks = [m["sets"][s] for s in sets]
+        cells = [f"{b['accuracy']:.3f} / {b['macro_f1']:.3f} / {b['ece']:.3f}" for b in blocks]
+        mean = sum(m["sets"][s]["macro_f1"] for s in sets) / len(sets)
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | **{mean:.4f}** |")
+    return "Each cell: accuracy / macro-F1 / ECE.\n\n" + "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="action", required=True)
+    rec = sub.add_parser("record", help="make docs/results/NAME.json from a run folder or a bench JSON")
+    rec.add_argument("name")
+    rec.add_argument("source", type=Path, help="a run folder with metrics.json, or bench/results/*.json")
+    rec.add_argument("--title", help="the table's heading (default: NAME)")
+    rec.add_argument("--command", help="the command that made the run folder (required for run folders)")
+    rec.add_argument("--records", type=Path, default=RECORDS)
+    ren = sub.add_parser("render", help="write docs/results.md from every record")
+    ren.add_argument("--records", type=Path, default=RECORDS)
+    ren.add_argument("--out", type=Path, default=RESULTS_MD)
+    cmp = sub.add_parser("compare", help="print a side-by-side table of run folders (NAME=FOLDER ...)")
+    cmp.add_argument("runs", nargs="+")
+    args = parser.parse_args(argv)
+    if args.action == "record":
+        if args.source.is_dir():
+            if not args.command:
+                parser.error("record from a run folder needs --command (how the run was made)")
+            record = run_record(args.source, args.title or args.name, args.command)
+        else:
+            record = bench_record(args.source, args.title or args.name)
+        print(f"wrote {write_json(args.records / f'{args.name}.json', record)}")
+    elif args.action == "render":
+        print(f"wrote {write_text(args.out, render(load_records(args.records)))}")
+    else:
+        print(compare({n: Path(f) for n, f in (spec.split("=", 1) for spec in args.runs)}))
+
+
+if __name__ == "__main__":
+    main()
