@@ -211,18 +211,26 @@ def run_child(variant: str, args: argparse.Namespace, pairs_file: Path) -> dict:
 
 
 def machine() -> dict:
-    """CPU model and core counts, for the record beside the numbers."""
-    model = platform.processor() or platform.machine()
+    """CPU model, the matrix-math features that decide its speed (bf16, int8, AMX), and core counts."""
+    model, flags = None, set()
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():  # the first CPU's lines
+            if line.startswith("model name") and model is None:
                 model = line.split(":", 1)[1].strip()
-                break
+            elif line.startswith(("flags", "Features")) and not flags:  # x86, ARM
+                flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
+    model = model or platform.processor() or platform.machine()
     import psutil
 
-    return {"cpu": model, "physical_cores": psutil.cpu_count(logical=False), "logical_cpus": os.cpu_count()}
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "asimd", "sve", "bf16")
+    return {
+        "cpu": model,
+        "features": [f for f in wanted if f in flags],
+        "physical_cores": psutil.cpu_count(logical=False),
+        "logical_cpus": os.cpu_count(),
+    }
 
 
 def table(rows: list[dict]) -> str:

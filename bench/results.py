@@ -99,18 +99,25 @@ def _fnc(block: dict) -> dict:
 
 
 def bench_record(path: Path, title: str) -> dict:
-    """A bench JSON (bench/inference.py or bench/train.py) as it is, with its kind and the commit."""
+    """A bench JSON (bench/inference.py or bench/train.py) as it is, with its kind and the commit.
+
+    A JSON from before the benches recorded CPU features gets this machine's: make records where the bench ran.
+    """
     data = json.loads(path.read_text(encoding="utf-8"))
+    data["machine"].setdefault("features", inference_bench.machine()["features"])
     kind = "inference" if "bench/inference.py" in data["command"] else "train"
     return {"kind": kind, "title": title, "commit": commit(), **data}
 
 
 # ---------------------------------------------------------------------------------------------- render
 def provenance(r: dict) -> str:
+    """The record's note (when it has one), then its command, date, machine and commit."""
     m = r["machine"]
-    cpu = f"{m['cpu']}, {m['physical_cores']} cores" if m.get("physical_cores") else m["cpu"]
+    cpu = m["cpu"] + (f" ({', '.join(m['features'])})" if m.get("features") else "")
+    cpu += f", {m['physical_cores']} cores" if m.get("physical_cores") else ""
     commit_note = f", commit {r['commit']}" if r.get("commit") else ""
-    return f"`{r['command']}` — {r['date'][:10]}, {cpu}{commit_note}."
+    note = f"{r['note']} " if r.get("note") else ""
+    return f"{note}`{r['command']}` — {r['date'][:10]}, {cpu}{commit_note}."
 
 
 def quality_section(group: list[dict]) -> list[str]:
@@ -272,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     rec.add_argument("source", type=Path, help="a run folder with metrics.json, or bench/results/*.json")
     rec.add_argument("--title", help="the table's heading (default: NAME)")
     rec.add_argument("--command", help="the command that made the run folder (required for run folders)")
+    rec.add_argument("--note", help="a sentence shown under the heading: what the run is")
     rec.add_argument("--records", type=Path, default=RECORDS)
     ren = sub.add_parser("render", help="write docs/results.md from every record")
     ren.add_argument("--records", type=Path, default=RECORDS)
@@ -286,6 +294,8 @@ def main(argv: list[str] | None = None) -> None:
             record = run_record(args.source, args.title or args.name, args.command)
         else:
             record = bench_record(args.source, args.title or args.name)
+        if args.note:
+            record["note"] = args.note
         print(f"wrote {write_json(args.records / f'{args.name}.json', record)}")
     elif args.action == "render":
         print(f"wrote {write_text(args.out, render(load_records(args.records)))}")

@@ -1,6 +1,7 @@
 """Document-level stance: a claim against a whole article (sentence units, aggregation, evidence with
 character offsets) and the FNC-1/ARC four-label view and score."""
 
+from ..data.sentences import Sentence, split_sentences
 from .aggregate import (
     AGGREGATIONS,
     INPUTS,
@@ -16,7 +17,9 @@ __all__ = [
     "INPUTS",
     "DocumentResult",
     "Evidence",
+    "Sentence",
     "predict_document",
     "predict_documents",
     "resolve_options",
+    "split_sentences",
 ]

@@ -58,15 +58,8 @@ def check_mode(mode: str) -> str:
 
 def load_classifier(cfg: DictConfig) -> StanceClassifier:
     """The saved model of an evaluate/predict config, with its device, batching, length, backend and precision."""
-    return StanceClassifier.from_pretrained(
-        cfg.model_dir,
-        device=cfg.device,
-        batch_size=cfg.batch_size,
-        max_length=cfg.max_length,
-        backend=cfg.backend,
-        num_threads=cfg.num_threads,
-        precision=cfg.precision,
-    )
+    options = ("device", "batch_size", "max_length", "backend", "num_threads", "precision")
+    return StanceClassifier.from_pretrained(cfg.model_dir, **{name: cfg[name] for name in options})
 
 
 def load_data_config(name: str, paths: DictConfig) -> DictConfig:
