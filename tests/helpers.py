@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -95,3 +97,12 @@ def long_article() -> str:
     paragraphs = [filler(p) for p in range(6)]
     paragraphs.append(DECISIVE + " " + filler(6, 2))
     return "\n\n".join(paragraphs)
+
+
+def run_script(script: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """``python scripts/<script>.py ARGS`` from the repository root, as a user runs it; fails the test (with
+    the end of stderr) unless it exits 0."""
+    command = [sys.executable, f"scripts/{script}.py", *args]
+    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done

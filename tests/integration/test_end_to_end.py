@@ -15,7 +15,7 @@ from stancekit import StanceClassifier
 from stancekit.config import PROJECT_ROOT
 from stancekit.labels import LABELS
 from stancekit.models import encode_pairs
-from tests.helpers import FIXTURE_ROOT, SAMPLE_DIR, compose_config, tiny_train_overrides
+from tests.helpers import FIXTURE_ROOT, SAMPLE_DIR, compose_config, run_script, tiny_train_overrides
 
 PAIRS = [
     ("The council approved the new budget on Monday.", "The budget was rejected."),
@@ -132,54 +132,20 @@ def test_bad_pairs_are_rejected_clearly(trained_run):
 
 def test_scripts_run_from_the_command_line(tiny_model_dir, tmp_path):
     """The thin Hydra wrappers: train, then evaluate and predict with what it saved."""
-    env_python = sys.executable
     run_dir = tmp_path / "cli-run"
     overrides = [o for o in tiny_train_overrides(tiny_model_dir, run_dir) if not o.startswith("paths.output_dir")]
-    result = subprocess.run(
-        [env_python, "scripts/train.py", f"hydra.run.dir={run_dir}", *overrides],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_script("train", f"hydra.run.dir={run_dir}", *overrides)
     assert "macro-F1" in result.stdout and f"{run_dir}/model" in result.stdout
     assert (run_dir / ".hydra" / "config.yaml").exists() and (run_dir / "model" / "model.safetensors").exists()
 
     inp = tmp_path / "in.jsonl"
     inp.write_text(json.dumps({"premise": PAIRS[0][0], "hypothesis": PAIRS[0][1]}) + "\n")
-    result = subprocess.run(
-        [
-            env_python,
-            "scripts/predict.py",
-            f"model_dir={run_dir}/model",
-            f"input={inp}",
-            f"output={tmp_path / 'out.jsonl'}",
-            f"hydra.run.dir={tmp_path / 'p'}",
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    model = f"model_dir={run_dir}/model"
+    run_script("predict", model, f"input={inp}", f"output={tmp_path / 'out.jsonl'}", f"hydra.run.dir={tmp_path / 'p'}")
     assert json.loads((tmp_path / "out.jsonl").read_text())["prediction"] in LABELS
 
-    result = subprocess.run(
-        [
-            env_python,
-            "scripts/evaluate.py",
-            f"model_dir={run_dir}/model",
-            "data=jsonl",
-            f"data.test_file={SAMPLE_DIR / 'test.jsonl'}",
-            f"hydra.run.dir={tmp_path / 'e'}",
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    test_file = f"data.test_file={SAMPLE_DIR / 'test.jsonl'}"
+    run_script("evaluate", model, "data=jsonl", test_file, f"hydra.run.dir={tmp_path / 'e'}")
     assert (tmp_path / "e" / "metrics.json").exists()
 
 

@@ -4,14 +4,11 @@ mode=document."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from stancekit import StanceClassifier
-from stancekit.config import PROJECT_ROOT
 from stancekit.data import (
     SKIPPED_ROWS_FILE,
     DataError,
@@ -24,6 +21,7 @@ from tests.helpers import (
     compose_config,
     jline,
     long_article,
+    run_script,
     shuffled_sample_pairs,
     temporary_files,
     write_case,
@@ -146,24 +144,16 @@ def test_predict_mode_document_cli(stance_model_dir, tmp_path):
     ]
     inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "out" / "labelled.jsonl"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "scripts/predict.py",
-            "mode=document",
-            f"model_dir={stance_model_dir}",
-            f"input={inp}",
-            f"output={out}",
-            "device=cpu",
-            "document.evidence_k=1",
-            f"hydra.run.dir={tmp_path / 'p'}",
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_script(
+        "predict",
+        "mode=document",
+        f"model_dir={stance_model_dir}",
+        f"input={inp}",
+        f"output={out}",
+        "device=cpu",
+        "document.evidence_k=1",
+        f"hydra.run.dir={tmp_path / 'p'}",
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     assert "labelled 2 documents" in result.stdout
     written = [json.loads(line) for line in out.read_text().splitlines()]
     assert [w["id"] for w in written] == [1, 2] and not temporary_files(out.parent)
