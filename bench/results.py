@@ -37,7 +37,11 @@ KINDS = ("quality", "documents", "inference", "train")
 
 # ---------------------------------------------------------------------------------------------- records
 def commit() -> str | None:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    """The checked-out commit, or None outside a git checkout (or without git)."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    except OSError:
+        return None
     return done.stdout.strip() or None
 
 
@@ -101,10 +105,13 @@ def _fnc(block: dict) -> dict:
 def bench_record(path: Path, title: str) -> dict:
     """A bench JSON (bench/inference.py or bench/train.py) as it is, with its kind and the commit.
 
-    A JSON from before the benches recorded CPU features gets this machine's: make records where the bench ran.
+    A JSON from before the benches recorded CPU features gets this machine's, but only when its CPU model and
+    core counts are this machine's too (records are made where the bench ran).
     """
     data = json.loads(path.read_text(encoding="utf-8"))
-    data["machine"].setdefault("features", inference_bench.machine()["features"])
+    here = inference_bench.machine()
+    if all(data["machine"].get(k) == here[k] for k in ("cpu", "physical_cores", "logical_cpus")):
+        data["machine"].setdefault("features", here["features"])
     kind = "inference" if "bench/inference.py" in data["command"] else "train"
     return {"kind": kind, "title": title, "commit": commit(), **data}
 
@@ -144,12 +151,15 @@ def seeds_section(group: list[dict]) -> list[str]:
     lines += [f"- seed {r.get('seed')}: {provenance(r)}" for r in group] + [""]
     head = "| test set | n | accuracy | macro-F1 | " + " | ".join(f"macro-F1 seed {s}" for s in seeds) + " |"
     lines += [head, "|---|---:|---:|---:|" + "---:|" * len(seeds)]
+    names = list(group[0]["sets"])
+    if any(list(r["sets"]) != names for r in group):
+        raise ValueError(f"records titled {group[0]['title']!r} test on different sets; give them different titles")
     for name, first in group[0]["sets"].items():
         acc = [r["sets"][name]["accuracy"] for r in group]
         f1 = [r["sets"][name]["macro_f1"] for r in group]
         per_seed = " | ".join(f"{v:.4f}" for v in f1)
         lines.append(f"| {name} | {first['n']:,} | {mean_std(acc)} | {mean_std(f1)} | {per_seed} |")
-    means = [sum(s["macro_f1"] for s in r["sets"].values()) / len(r["sets"]) for r in group]
+    means = [sum(s["macro_f1"] for s in r["sets"].values()) / max(len(r["sets"]), 1) for r in group]
     per_seed = " | ".join(f"{v:.4f}" for v in means)
     lines.append(f"| **mean over sets** | | | **{mean_std(means)}** | {per_seed} |")
     return lines + training_lines(group) + capability_lines(group) + [""]
@@ -185,7 +195,8 @@ def capability_lines(group: list[dict]) -> list[str]:
     lines = ["", "| capability pass rate | " + " | ".join(caps) + " |", "|---|" + "---:|" * len(caps)]
     for r in group:
         label = f"seed {r.get('seed')}" if len(group) > 1 else "pass rate"
-        lines.append(f"| {label} | " + " | ".join(f"{r['capabilities'][c]:.2f}" for c in caps) + " |")
+        rates = r.get("capabilities") or {}
+        lines.append(f"| {label} | " + " | ".join(f"{rates[c]:.2f}" if c in rates else "–" for c in caps) + " |")
     return lines
 
 

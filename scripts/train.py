@@ -24,7 +24,11 @@ def main(cfg: DictConfig) -> float:
     if result is None:  # a non-zero rank under torchrun
         return float("nan")
     run_dir = result.run_dir
-    print("\n" + metrics_table(result.test, result.capabilities))
+    if result.test:
+        print("\n" + metrics_table(result.test, result.capabilities))
+    else:  # run_test=false, or no test data: the validation scores are the run's result
+        v = result.validation
+        print(f"\nvalidation: accuracy {v['eval_accuracy']:.4f}, macro-F1 {v['eval_macro_f1']:.4f} (no test set)")
     print(f"\nrun folder: {run_dir}  (report.md, metrics.json, confusion_matrix.png)")
     print(f"model:      {run_dir}/model")
     print(

@@ -2,7 +2,8 @@
 
 Layers, lowest first (a module may import its own package and lower layers only):
 
-    labels, config, artifacts, system      shared by everything
+    labels, config, artifacts, system,     shared by everything
+    version
     data, models                           sources -> pairs; base models, tokens, model folders
     eval                                   metrics, reports, calibration, capabilities, baselines
     document                               a claim against a whole document (pure aggregation)
@@ -22,7 +23,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "stancekit"
 LAYERS = [
-    {"labels", "config", "artifacts", "system"},
+    {"labels", "config", "artifacts", "system", "version"},
     {"data", "models"},
     {"eval"},
     {"document"},

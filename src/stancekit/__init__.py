@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .labels import ID2LABEL, LABEL2ID, LABELS, Pair
+from .version import __version__
 
 if TYPE_CHECKING:
     from .infer.classifier import StanceClassifier
     from .models.folder import NotAStanceModelError
 
-__all__ = ["ID2LABEL", "LABEL2ID", "LABELS", "NotAStanceModelError", "Pair", "StanceClassifier"]
-__version__ = "0.2.0"
+__all__ = ["ID2LABEL", "LABEL2ID", "LABELS", "NotAStanceModelError", "Pair", "StanceClassifier", "__version__"]
 
 # Loaded on first use: `import stancekit.labels` (or the benchmarks' memory baselines) should not pay for
 # torch and transformers.

@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import IO, Any
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# Read once, at import: reading it means setting it for a moment, which another thread could notice.
+_UMASK = _read_umask()
 
 
 @contextlib.contextmanager
@@ -42,7 +46,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with tmp.open("rb+") as written:
             os.fsync(written.fileno())
         # mkstemp creates the file private (0600); results and models should be as readable as any file.
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

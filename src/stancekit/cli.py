@@ -50,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         runpy.run_path(str(script), run_name="__main__")
     except SystemExit as done:  # Hydra exits with a status of its own on errors and --help
-        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if isinstance(done.code, int) or done.code is None:
+            return done.code or 0
+        print(done.code, file=sys.stderr)  # a message: say it, as Python would on exit
+        return 1
     finally:
         sys.argv = saved
     return 0

@@ -77,3 +77,17 @@ def test_backend_option_is_checked(stance_model_dir):
         StanceClassifier.from_pretrained(stance_model_dir, backend="tensorrt")
     with pytest.raises(ValueError, match="runs on the CPU"):
         StanceClassifier.from_pretrained(stance_model_dir, backend="onnx", device="cuda")
+
+
+def test_a_graph_with_external_weights_points_at_its_own_data_file(stance_model_dir, tmp_path, monkeypatch, clf):
+    """Models past protobuf's 2 GB limit keep their weights in model.onnx.data: the cached graph must name
+    that file (not the exporter's temporary one), and nothing temporary may be left beside it."""
+    folder = tmp_path / "m"
+    shutil.copytree(stance_model_dir, folder, ignore=shutil.ignore_patterns("onnx"))
+    monkeypatch.setattr(onnx_backend, "EXTERNAL_DATA_BYTES", 0)  # the tiny model counts as huge
+    onnx_clf = StanceClassifier.from_pretrained(folder, backend="onnx", batch_size=7)
+    cache = folder / "onnx"
+    assert sorted(p.name for p in cache.iterdir()) == ["export.json", "model.onnx", "model.onnx.data"]
+    np.testing.assert_allclose(onnx_clf.predict_logits(PAIRS), clf.predict_logits(PAIRS), atol=1e-4)
+    again = StanceClassifier.from_pretrained(folder, backend="onnx", batch_size=7)  # from the cache
+    np.testing.assert_allclose(again.predict_logits(PAIRS[:5]), clf.predict_logits(PAIRS[:5]), atol=1e-4)

@@ -4,7 +4,7 @@ Three steps, kept apart so a caller can add to the results before anything is wr
 does): :func:`predict_sets` (logits per set), :func:`score_sets` (a metrics block per set) and
 :func:`write_results` (``metrics.json``, ``predictions.jsonl``, the plots and ``report.md``, each written
 atomically). :func:`evaluate_sets` runs all three. Metrics always come as ``{set name: block}``, whatever
-the number of sets; ``metrics.json`` holds ``{"sets": {...}, "capabilities": {...}}``.
+the number of sets; ``metrics.json`` holds ``{"sets": {...}}``, plus ``"capabilities"`` when the suite ran.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def write_results(
         calibration.plot_reliability(curves, out / "reliability.png")
         calibration.plot_coverage(curves, out / "coverage.png")
     report = render_report(blocks, title, context, capabilities)
-    write_text(out / "report.md", "\n".join([report, *sections]))
+    write_text(out / "report.md", report + "".join(f"\n{section}\n" for section in sections))
 
 
 def evaluate_sets(

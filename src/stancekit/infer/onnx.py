@@ -119,6 +119,17 @@ def _record(where: Path, backend: str, model_dir: Path) -> None:
     write_json(manifest_path, manifest, sort_keys=True)
 
 
+def _forget(where: Path, *backends: str) -> None:
+    """Drop ``backends`` from the manifest (before their files are rewritten)."""
+    manifest_path = where / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if any(b in manifest for b in backends):
+        write_json(manifest_path, {k: v for k, v in manifest.items() if k not in backends}, sort_keys=True)
+
+
 @contextlib.contextmanager
 def _quiet(*loggers: str):
     """Silence the exporter's and quantiser's chatter (torchvision ops skipped, pre-processing hints)."""
@@ -172,37 +183,32 @@ def export_onnx(model_dir: str | Path, model: Any = None, tokenizer: Any = None)
     )
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
     inputs = {n: sample[n] for n in names}
-    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")  # symbolic, not the sample's
     n_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
 
     where = cache_dir(folder)
     target = where / FILES["onnx"]
+    external = n_bytes > EXTERNAL_DATA_BYTES
     log.info("exporting %s to ONNX (once; cached in %s)", folder, where)
+    # The manifest is the commit point: until the new files are complete, no cached file counts as current.
+    _forget(where, "onnx", "onnx-int8")
     try:
         with atomic_path(target) as tmp:
-            with _quiet("torch.onnx", "onnxscript"), torch.no_grad():
-                torch.onnx.export(
-                    _LogitsOnly(model),
-                    (),
-                    str(tmp),
-                    kwargs=inputs,
-                    input_names=names,
-                    output_names=["logits"],
-                    dynamic_shapes={n: {0: batch, 1: sequence} for n in names},
-                    dynamo=True,
-                    external_data=n_bytes > EXTERNAL_DATA_BYTES,
-                    verbose=False,
-                )
-                expected = model(**inputs).logits.float().numpy()
-            got = _session(tmp, 1).run(None, {n: v.numpy() for n, v in inputs.items()})[0]
-            error = float(np.abs(got - expected).max())
-            if not error <= EXPORT_TOLERANCE:
-                raise OnnxExportError(
-                    f"{folder}: the ONNX export differs from PyTorch by {error:.2e} on a sample batch "
-                    f"(tolerance {EXPORT_TOLERANCE}); use backend='torch' for this model"
-                )
-            if n_bytes > EXTERNAL_DATA_BYTES:  # the weights' side file goes first: the graph names it
-                Path(str(tmp) + ".data").replace(target.with_name(target.name + ".data"))
+            exporter_data = Path(str(tmp) + ".data")  # external weights, named after the temporary graph
+            try:
+                _export_checked(folder, model, inputs, names, (batch, sequence), tmp, external)
+                if external:  # point the graph at model.onnx.data, the name it keeps once renamed
+                    import onnx
+
+                    onnx.save_model(
+                        onnx.load(str(tmp)),
+                        str(tmp),
+                        save_as_external_data=True,
+                        all_tensors_to_one_file=True,
+                        location=target.name + ".data",
+                    )
+            finally:
+                exporter_data.unlink(missing_ok=True)
     except OnnxExportError:
         raise
     except Exception as err:  # the exporter raises many types; say which model and what to do
@@ -211,6 +217,32 @@ def export_onnx(model_dir: str | Path, model: Any = None, tokenizer: Any = None)
         ) from err
     _record(where, "onnx", folder)
     return target
+
+
+def _export_checked(folder: Path, model: Any, inputs: dict, names: list[str], dims: tuple, tmp: Path, external: bool):
+    """``torch.onnx.export`` into ``tmp``, then the graph checked against PyTorch on the sample batch."""
+    batch, sequence = dims
+    with _quiet("torch.onnx", "onnxscript"), torch.no_grad():
+        torch.onnx.export(
+            _LogitsOnly(model),
+            (),
+            str(tmp),
+            kwargs=inputs,
+            input_names=names,
+            output_names=["logits"],
+            dynamic_shapes={n: {0: batch, 1: sequence} for n in names},
+            dynamo=True,
+            external_data=external,
+            verbose=False,
+        )
+        expected = model(**inputs).logits.float().numpy()
+    got = _session(tmp, 1).run(None, {n: v.numpy() for n, v in inputs.items()})[0]
+    error = float(np.abs(got - expected).max())
+    if not error <= EXPORT_TOLERANCE:
+        raise OnnxExportError(
+            f"{folder}: the ONNX export differs from PyTorch by {error:.2e} on a sample batch "
+            f"(tolerance {EXPORT_TOLERANCE}); use backend='torch' for this model"
+        )
 
 
 def quantize_int8(model_dir: str | Path, model: Any = None, tokenizer: Any = None) -> Path:

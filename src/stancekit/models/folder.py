@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from ..artifacts import write_json
 from ..labels import LABELS, is_stance_label_config
+from ..version import __version__
 
 METADATA_FILE = "stancekit.json"
 # Metadata key: {weights file name: SHA-256 hex digest}, written at save time and checked at load time.
@@ -70,7 +70,7 @@ def record_weights_hash(model_dir: str | Path) -> dict[str, Any]:
     hashes = {path.name: sha256_file(path) for path in weight_files(model_dir)}
     if not hashes:
         raise FileNotFoundError(f"{model_dir}: no *.safetensors weights to record")
-    return update_metadata(model_dir, **{WEIGHTS_KEY: hashes, "stancekit_version": stancekit_version()})
+    return update_metadata(model_dir, **{WEIGHTS_KEY: hashes, "stancekit_version": __version__})
 
 
 def verify_weights(model_dir: str | Path) -> bool:
@@ -145,11 +145,3 @@ def check_stance_config(id2label: object, where: str) -> None:
             f"{where}: not a stance model: its labels are {found}, expected {list(LABELS)} in that order. "
             "Train one with scripts/train.py, or pass a folder it wrote (RUN/model)."
         )
-
-
-def stancekit_version() -> str:
-    """The installed stancekit's version (recorded in each model folder it writes)."""
-    try:
-        return metadata.version("stancekit")
-    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown"

@@ -232,6 +232,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
         "peak_rss_mb": peak_rss_mb(),
     }
     write_json(run_dir / "train_summary.json", record)
-    if not splits.test:  # metrics.json always exists; here it has no test sets to hold
-        write_json(run_dir / "metrics.json", {"sets": {}})
+    if not splits.test:  # metrics.json always exists; with no test set it holds the validation scores
+        scores = {"accuracy": validation["eval_accuracy"], "macro_f1": validation["eval_macro_f1"]}
+        write_json(run_dir / "metrics.json", {"sets": {}, "validation": scores})
     return result
