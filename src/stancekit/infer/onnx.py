@@ -100,34 +100,29 @@ def cached_file(model_dir: str | Path, backend: str) -> Path | None:
         return None
     where = cache_dir(model_dir)
     path = where / FILES[backend]
-    try:
-        manifest = json.loads((where / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not path.is_file() or manifest.get(backend) != fingerprint(model_dir):
+    if not path.is_file() or _read_manifest(where).get(backend) != fingerprint(model_dir):
         return None
     return path
 
 
-def _record(where: Path, backend: str, model_dir: Path) -> None:
-    manifest_path = where / MANIFEST
+def _read_manifest(where: Path) -> dict[str, Any]:
+    """``export.json``: backend -> the fingerprint its file was made from (``{}`` when absent or damaged)."""
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return json.loads((where / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        manifest = {}
-    manifest[backend] = fingerprint(model_dir)
-    write_json(manifest_path, manifest, sort_keys=True)
+        return {}
+
+
+def _record(where: Path, backend: str, model_dir: Path) -> None:
+    """Mark ``backend``'s file as made from the folder's current weights (the cache's commit point)."""
+    write_json(where / MANIFEST, {**_read_manifest(where), backend: fingerprint(model_dir)}, sort_keys=True)
 
 
 def _forget(where: Path, *backends: str) -> None:
     """Drop ``backends`` from the manifest (before their files are rewritten)."""
-    manifest_path = where / MANIFEST
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
+    manifest = _read_manifest(where)
     if any(b in manifest for b in backends):
-        write_json(manifest_path, {k: v for k, v in manifest.items() if k not in backends}, sort_keys=True)
+        write_json(where / MANIFEST, {k: v for k, v in manifest.items() if k not in backends}, sort_keys=True)
 
 
 @contextlib.contextmanager
