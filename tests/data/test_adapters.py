@@ -167,7 +167,17 @@ def test_real_sick_label_distribution_matches_source_md():
 def test_nli_mix_builds_train_validation_and_six_test_sets():
     cfg = data_cfg("nli_mix")
     splits = build_splits(cfg, SHARED_ROOT)
-    assert len(splits.train) + len(splits.validation) == 9842 + 9815 + 4439 + 495 + 1000 + 1000 + 1200
+    trained = splits.summary["train"]
+    repeats = sum(stats["duplicates"] for stats in trained.values())
+    assert repeats == 3  # SNLI dev and MNLI dev-matched repeat a few pairs word for word
+    # SNLI dev pairs on SNLI test premises, SICK train/trial pairs equal to SICK test pairs (normalised).
+    assert {name: stats["leaked"] for name, stats in trained.items() if stats["leaked"]} == {
+        "snli_dev": 6,
+        "sick_train": 3,
+        "sick_trial": 1,
+    }
+    read = 9842 + 9815 + 4439 + 495 + 1000 + 1000 + 1200
+    assert len(splits.train) + len(splits.validation) == read - repeats - 10
     assert set(splits.test) == {
         "snli_test",
         "sick_test",
@@ -176,7 +186,8 @@ def test_nli_mix_builds_train_validation_and_six_test_sets():
         "anli_r3_test",
         "fever_symmetric_v2_test",
     }
-    assert splits.summary["validation"]["held back from train"]["n"] == len(splits.validation)
+    held = [stats["n"] for name, stats in splits.summary["validation"].items() if name.endswith("(held back)")]
+    assert len(held) == 7 and sum(held) == len(splits.validation)
 
 
 def write(path: Path, text: str) -> Path:
@@ -288,11 +299,14 @@ def test_generic_jsonl_with_own_columns_and_label_map(tmp_path):
 def test_mixture_caps_each_source_and_reports_balance(tmp_path):
     rows = [{"premise": f"p{i}", "hypothesis": f"h{i}", "label": LABELS[i % 3]} for i in range(30)]
     a = write(tmp_path / "a.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
-    b = write(tmp_path / "b.jsonl", "\n".join(json.dumps(r) for r in rows[:9]) + "\n")
+    other = [{**r, "hypothesis": r["hypothesis"] + "b"} for r in rows[:9]]
+    b = write(tmp_path / "b.jsonl", "\n".join(json.dumps(r) for r in other) + "\n")
     cfg = data_cfg("jsonl")
     cfg.train = [jsonl_source(a, name="a", max_examples=12), jsonl_source(b, name="b")]
     cfg.validation_fraction = 0.25
     splits = build_splits(cfg, tmp_path, ("train", "validation"))
-    assert splits.summary["train"]["a"]["n"] == 12 and splits.summary["train"]["b"]["n"] == 9
+    trained, held = splits.summary["train"], splits.summary["validation"]
+    assert trained["a"]["n"] + held["a (held back)"]["n"] == 12
+    assert trained["b"]["n"] + held["b (held back)"]["n"] == 9
     assert len(splits.train) + len(splits.validation) == 21
-    assert sum(splits.summary["train"]["b"]["labels"].values()) == 9
+    assert sum(trained["b"]["labels"].values()) == trained["b"]["n"]

@@ -3,14 +3,13 @@
 A pair is ``{"id", "premise", "hypothesis", "label", "source"}`` where ``premise`` is the evidence (text A),
 ``hypothesis`` the claim (text B) and ``label`` an id from :mod:`stancekit.labels`. Four readers cover all
 the formats we know; the data sets themselves (SNLI, MNLI, ANLI, SICK, FEVER-Symmetric, FNC-1, ARC) are
-configs under ``configs/data/`` that pick a reader, its columns and their label map.
+configs under ``configs/data/`` that pick a reader, its columns and their label map. Readers of data sets
+with a structure of their own (Check-COVID, AVeriTeC) are in ``claim_sets.py``; ``sources.py`` dispatches.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,10 @@ from ..labels import LABELS, UnknownLabelError, map_label, validate_label_map
 from .errors import DataError, RowErrors
 from .readers import Record, bad_utf8, iter_csv, iter_jsonl, iter_lines
 
-log = logging.getLogger(__name__)
-
 # One labelled row as the adapters produce it: id, premise, hypothesis, label (an id into LABELS), source.
 Example = dict[str, Any]
-Reader = Callable[[SourceConfig, Path, "_PairBuilder"], Iterator[Example]]
+# A file reader: (source, data root, pair builder) -> pairs.
+Reader = Callable[[SourceConfig, Path, "PairBuilder"], Iterator[Example]]
 
 # Files in our own format need no mapping; anything else must say how its labels map.
 IDENTITY_LABEL_MAP: dict[str, str] = {name: name for name in LABELS}
@@ -73,7 +71,7 @@ def text_value(
     return value.strip() if strip else value
 
 
-class _PairBuilder:
+class PairBuilder:
     """Turns records into pairs for one source: columns, label map, skips, duplicate ids and error context.
 
     A bad record goes to ``self.errors``: raised with ``on_error=raise`` (the default), or skipped, counted
@@ -153,47 +151,54 @@ class _PairBuilder:
         return pair_id
 
 
-def _keep_split(src: SourceConfig, record: Record, path: Path, line: int, errors: RowErrors) -> bool:
-    if not src.split_column:
-        return True
-    if src.split_column not in record:
-        errors.report(DataError(path, line, src.split_column, "missing split column", fatal=src.adapter != "jsonl"))
-        return False
-    return str(record[src.split_column]).strip() == src.split
+def keep_row(src: SourceConfig, record: Record, path: Path | str, line: int, errors: RowErrors) -> bool:
+    """Whether a record belongs to the part of its file this source reads: ``split_column == split``, and
+    the ``where`` / ``where_not`` column values. A missing column is a bad row (of the file, for CSV)."""
+    tests = [(src.split_column, [src.split], True)] if src.split_column else []
+    tests += [(column, values, True) for column, values in src.where.items()]
+    tests += [(column, values, False) for column, values in src.where_not.items()]
+    for column, values, wanted in tests:
+        if column not in record:
+            what = "missing split column" if column == src.split_column else "missing column named in where"
+            errors.report(DataError(path, line, column, what, fatal=src.adapter not in ("jsonl", "check_covid")))
+            return False
+        if (str(record[column]).strip() in {str(v) for v in values}) != wanted:
+            return False
+    return True
 
 
-def _need_files(src: SourceConfig) -> list[str]:
+def need_files(src: SourceConfig) -> list[str]:
     if not src.files:
         raise ValueError(f"data source {source_name(src)!r} ({src.adapter}) lists no files")
     return list(src.files)
 
 
-def read_jsonl(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Example]:
+def read_jsonl(src: SourceConfig, root: Path, build: PairBuilder) -> Iterator[Example]:
     """JSON Lines, one object per pair, fields named by the source's columns."""
-    for name in _need_files(src):
+    for name in need_files(src):
         path = resolve_path(name, root)
         for line, record in iter_jsonl(path, build.errors):
-            if _keep_split(src, record, path, line, build.errors) and (pair := build(record, path, line)) is not None:
+            if keep_row(src, record, path, line, build.errors) and (pair := build(record, path, line)) is not None:
                 yield pair
 
 
-def read_csv(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Example]:
+def read_csv(src: SourceConfig, root: Path, build: PairBuilder) -> Iterator[Example]:
     """CSV/TSV with a header row, columns named by the source's config."""
-    for name in _need_files(src):
+    for name in need_files(src):
         path = resolve_path(name, root)
-        for line, record in iter_csv(path, src.delimiter, build.errors):
-            if _keep_split(src, record, path, line, build.errors) and (pair := build(record, path, line)) is not None:
+        for line, record in iter_csv(path, src.delimiter, build.errors, src.quoting):
+            if keep_row(src, record, path, line, build.errors) and (pair := build(record, path, line)) is not None:
                 yield pair
 
 
-def read_line_aligned(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Example]:
+def read_line_aligned(src: SourceConfig, root: Path, build: PairBuilder) -> Iterator[Example]:
     """SNLI as distributed by InferSent: ``s1.<split>``, ``s2.<split>``, ``labels.<split>``, line by line.
 
     ``files`` names the folder; ``split`` the suffix. The three files must have the same number of lines.
     """
     if not src.split:
         raise ValueError(f"data source {source_name(src)!r}: line_aligned needs a split (e.g. dev or test)")
-    for folder_name in _need_files(src):
+    for folder_name in need_files(src):
         folder = resolve_path(folder_name, root)
         paths = [folder / f"{stem}.{src.split}" for stem in ("s1", "s2", "labels")]
         columns = [src.premise_column, src.hypothesis_column, src.label_column]
@@ -235,7 +240,7 @@ def _read_ids(path: Path) -> set[str]:
     return ids
 
 
-def read_stance_bodies(src: SourceConfig, root: Path, build: _PairBuilder) -> Iterator[Example]:
+def read_stance_bodies(src: SourceConfig, root: Path, build: PairBuilder) -> Iterator[Example]:
     """FNC-1 / ARC: stance rows (Headline, Body ID, Stance) joined with the article bodies by body id.
 
     The body is the evidence (premise) and the headline the claim (hypothesis). ``body_ids_file`` keeps only
@@ -254,7 +259,7 @@ def read_stance_bodies(src: SourceConfig, root: Path, build: _PairBuilder) -> It
             build.errors.report(err, record)
     keep = _read_ids(resolve_path(src.body_ids_file, root)) if src.body_ids_file else None
     body_column = src.premise_column
-    for name in _need_files(src):
+    for name in need_files(src):
         path = resolve_path(name, root)
         for line, record in iter_csv(path, ",", build.errors):
             if body_column not in record:
@@ -270,69 +275,3 @@ def read_stance_bodies(src: SourceConfig, root: Path, build: _PairBuilder) -> It
             if pair is not None:
                 pair["id"] = f"{source_name(src)}:{path.name}:{line}"
                 yield pair
-
-
-def read_hub(src: SourceConfig, build: _PairBuilder) -> Iterator[Example]:
-    """A hub data set (users online): same columns and label map as a local file of that data set."""
-    from datasets import load_dataset
-
-    split = src.hub_split or src.split or "train"
-    dataset = load_dataset(src.hub_id, src.hub_config, split=split)
-    where = f"hub:{src.hub_id}[{split}]"
-    for index, record in enumerate(dataset):
-        if (pair := build(record, where, index + 1)) is not None:
-            yield pair
-
-
-READERS: dict[str, Reader] = {
-    "jsonl": read_jsonl,
-    "csv": read_csv,
-    "line_aligned": read_line_aligned,
-    "stance_bodies": read_stance_bodies,
-}
-
-
-@dataclass
-class SourceRead:
-    """What reading one source gave: its pairs, rows dropped by ``skip_labels``, and bad rows skipped."""
-
-    pairs: list[Example]
-    label_skipped: int = 0
-    bad_rows: list[dict[str, Any]] = field(default_factory=list)
-
-
-def load_source(src: SourceConfig, root: Path, on_error: str = "raise") -> SourceRead:
-    """All pairs of one source (before capping), with what was skipped and why.
-
-    ``on_error`` (``raise`` or ``skip``) applies unless the source sets its own. Reads the hub data set
-    instead of local files when ``hub_id`` is set. A source whose every row is bad is an error in either mode.
-    """
-    build = _PairBuilder(src, on_error=on_error)
-    if src.hub_id:
-        pairs = list(read_hub(src, build))
-    elif src.adapter in READERS:
-        pairs = list(READERS[src.adapter](src, root, build))
-    else:
-        raise ValueError(f"data source {source_name(src)!r}: unknown adapter {src.adapter!r}; known: {sorted(READERS)}")
-    bad = build.errors.skipped
-    if bad and not pairs:
-        first = bad[0]
-        raise DataError(
-            first["file"],
-            first["line"],
-            first["field"],
-            f"{first['problem']} (all {len(bad)} rows of source {build.name!r} are bad, so skipping leaves nothing)",
-            fatal=True,
-        )
-    if bad:
-        log.warning(
-            "data source %r: skipped %d bad rows (on_error=skip), kept %d; first: %s, line %s, field %s: %s",
-            build.name,
-            len(bad),
-            len(pairs),
-            bad[0]["file"],
-            bad[0]["line"],
-            bad[0]["field"],
-            bad[0]["problem"],
-        )
-    return SourceRead(pairs, build.skipped, bad)

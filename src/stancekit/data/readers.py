@@ -12,6 +12,7 @@ import csv
 import json
 import re
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,20 +101,29 @@ def iter_jsonl(path: Path, errors: RowErrors | None = None) -> Iterator[tuple[in
         raise DataError(path, None, None, "empty file (no JSON lines)", fatal=True)
 
 
-def iter_csv(path: Path, delimiter: str | None = None, errors: RowErrors | None = None) -> Iterator[tuple[int, Record]]:
+QUOTING_MODES = {"csv": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}
+
+
+def iter_csv(
+    path: Path, delimiter: str | None = None, errors: RowErrors | None = None, quoting: str | None = None
+) -> Iterator[tuple[int, Record]]:
     """Yield ``(line_number, row)`` for a CSV/TSV file with a header row.
 
     ``.tsv``/``.txt`` files are read as tab-separated with no quoting (the MNLI and SICK convention: quotes
-    are ordinary characters there); others as RFC 4180 CSV, where a quoted field may span lines. The line
+    are ordinary characters there); others as RFC 4180 CSV, where a quoted field may span lines.
+    ``quoting`` ("csv" or "none") overrides that choice, for quoted TSV files (CAD, TaxiNLI). The line
     number is where the record starts. Rows with the wrong number of cells or bytes that are not UTF-8 go
     to ``errors``; a missing or unreadable header, or a file with no rows, is an error for the whole file.
     """
     errors = errors or RowErrors()
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() in {".tsv", ".txt"} else ","
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    if quoting is None:
+        quoting = "none" if delimiter == "\t" else "csv"
+    if quoting not in QUOTING_MODES:
+        raise ValueError(f"{path}: quoting must be one of {list(QUOTING_MODES)}, not {quoting!r}")
     with open_text(path) as handle:
-        reader = csv.reader(handle, delimiter=delimiter, quoting=quoting)
+        reader = csv.reader(handle, delimiter=delimiter, quoting=QUOTING_MODES[quoting])
         start = 1
         try:
             header = next(reader, None)
@@ -150,6 +160,50 @@ def iter_csv(path: Path, delimiter: str | None = None, errors: RowErrors | None 
             raise DataError(path, start, None, f"malformed CSV ({err})", fatal=True) from None
     if rows == 0:
         raise DataError(path, None, None, "no data rows below the header", fatal=True)
+
+
+def iter_json_array(path: Path, member: str | None = None) -> Iterator[tuple[int, Record]]:
+    """Yield ``(line_number, object)`` for each object of a file holding one JSON array (AVeriTeC).
+
+    ``member``: read that member of the zip archive ``path`` in place (nothing is unpacked); errors then
+    name ``archive!member``. The line number is where the object starts, so an error points at it.
+    """
+    where: str | Path = path
+    if member is None:
+        with open_text(path) as handle:
+            text = handle.read()
+    else:
+        if not path.exists():
+            raise DataError(path, None, None, "file not found", fatal=True)
+        where = f"{path}!{member}"
+        try:
+            with zipfile.ZipFile(path) as archive, archive.open(member) as raw:
+                text = raw.read().decode("utf-8-sig", errors="surrogateescape")
+        except KeyError:
+            raise DataError(path, None, None, f"the zip archive has no member {member!r}", fatal=True) from None
+        except zipfile.BadZipFile as err:
+            raise DataError(path, None, None, f"not a readable zip archive ({err})", fatal=True) from None
+    decoder = json.JSONDecoder()
+    start = len(text) - len(text.lstrip())
+    if not text.startswith("[", start):
+        raise DataError(where, None, None, "expected a JSON array of objects", fatal=True)
+    index, line = start + 1, 1 + text.count("\n", 0, start)
+    while True:
+        skipped = index
+        while index < len(text) and text[index] in " \t\r\n,":
+            index += 1
+        line += text.count("\n", skipped, index)
+        if index >= len(text) or text[index] == "]":
+            return
+        try:
+            record, end = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as err:
+            raise DataError(where, err.lineno, None, f"not valid JSON ({err.msg})", fatal=True) from None
+        if not isinstance(record, dict):
+            raise DataError(where, line, None, f"expected a JSON object, got {type(record).__name__}", fatal=True)
+        yield line, record
+        line += text.count("\n", index, end)
+        index = end
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str]]:

@@ -27,7 +27,9 @@ def resolve_precision(precision: str, device: str = "auto") -> dict[str, bool]:
     if precision == "auto":
         kind = pick_device(device).type
         if kind == "cuda":
-            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+            # Native bf16 only (Ampere and later): torch also counts bf16 emulated in fp32 on older GPUs
+            # (V100, T4), which is slower than the fp16 they do have.
+            precision = "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp16"
         elif kind == "cpu" and cpu_has_native_bf16():
             precision = "bf16"
         else:
