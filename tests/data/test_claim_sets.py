@@ -9,7 +9,8 @@ from collections import Counter
 
 import pytest
 
-from stancekit.data import DataError, build_splits, load_source
+from stancekit.config import PROJECT_ROOT
+from stancekit.data import DataError, build_splits, format_summary, load_source
 from stancekit.data.readers import iter_json_array
 from stancekit.labels import LABELS
 from tests.data.test_adapters import data_cfg, needs_shared
@@ -126,6 +127,10 @@ def test_stance_mix_builds_every_source_with_caps_weights_and_the_guard():
     assert sum(stats["leaked"] for stats in trained.values()) > 0  # SICK train/test and SNLI dev/test overlap
     assert len(splits.train) == sum(stats["n"] for stats in trained.values())
     assert len(splits.validation) == sum(stats["n"] for stats in validation.values())
+    # docs/data.md shows this very table: it must not drift from the configs.
+    page = (PROJECT_ROOT / "docs" / "data.md").read_text(encoding="utf-8")
+    start = page.index("-->\n", page.index("<!-- stance_mix summary")) + 4
+    assert page[start : page.index("<!-- end stance_mix summary")].strip() == format_summary(splits.summary)
 
 
 def test_check_covid_bad_rows_name_file_line_and_field(tmp_path):
