@@ -8,6 +8,7 @@ which therefore only ever holds the numbers of the records present: replace a re
     python bench/results.py record nli_mix outputs/nli_mix --title "MiniLM, experiment=nli_mix" \\
         --command "python scripts/train.py experiment=nli_mix hydra.run.dir=outputs/nli_mix"
     python bench/results.py record inference bench/results/inference.json
+    python bench/results.py add nli_mix outputs/nli_mix_mm --command "python scripts/evaluate.py ..."  # more sets
     python bench/results.py render                 # writes docs/results.md
     python bench/results.py compare "A=outputs/x" "B=outputs/y"   # a quick side-by-side, printed only
 """
@@ -86,6 +87,20 @@ def run_record(folder: Path, title: str, command: str) -> dict:
     return record
 
 
+def add_sets(record: dict, folder: Path, command: str) -> dict:
+    """The record with the test sets of another evaluation of the same model (``scripts/evaluate.py`` on
+    more data) added, and that evaluation's command kept beside the record's own."""
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    added = {
+        name: {k: b[k] for k in ("n", "accuracy", "macro_f1", "ece") if k in b} for name, b in metrics["sets"].items()
+    }
+    if clash := sorted(set(added) & set(record["sets"])):
+        raise ValueError(f"the record already has the sets {clash}")
+    record["sets"] = record["sets"] | added
+    record.setdefault("also", []).append({"command": command, "sets": list(added), "commit": commit()})
+    return record
+
+
 def _fnc(block: dict) -> dict:
     if "fnc" not in block:
         return {}
@@ -124,7 +139,11 @@ def provenance(r: dict) -> str:
     cpu += f", {m['physical_cores']} cores" if m.get("physical_cores") else ""
     commit_note = f", commit {r['commit']}" if r.get("commit") else ""
     note = f"{r['note']} " if r.get("note") else ""
-    return f"{note}`{r['command']}` — {r['date'][:10]}, {cpu}{commit_note}."
+    also = "".join(
+        f" {', '.join(a['sets'])}: `{a['command']}`" + (f" (commit {a['commit']})" if a.get("commit") else "") + "."
+        for a in r.get("also", [])
+    )
+    return f"{note}`{r['command']}` — {r['date'][:10]}, {cpu}{commit_note}.{also}"
 
 
 def quality_section(group: list[dict]) -> list[str]:
@@ -288,8 +307,8 @@ def render(records: list[dict]) -> str:
             for r in chosen:
                 groups.setdefault(r["title"], []).append(r)
             ordered = [sorted(group, key=lambda r: r.get("seed", 0)) for group in groups.values()]
-            recipes = [group for group in ordered if len(group[0]["sets"]) > 1]
-            if kind == "quality" and len(recipes) > 1:
+            recipes = [group for group in ordered if kind == "quality" and len(group[0]["sets"]) > 1]
+            if len(recipes) > 1:
                 lines += ["### Recipes side by side", ""] + side_by_side(recipes)
             for group in ordered:
                 lines += SECTIONS[kind](group)
@@ -324,6 +343,11 @@ def main(argv: list[str] | None = None) -> None:
     rec.add_argument("--command", help="the command that made the run folder (required for run folders)")
     rec.add_argument("--note", help="a sentence shown under the heading: what the run is")
     rec.add_argument("--records", type=Path, default=RECORDS)
+    add = sub.add_parser("add", help="add the test sets of another evaluation of the same model to a record")
+    add.add_argument("name")
+    add.add_argument("source", type=Path, help="the evaluation's run folder (metrics.json)")
+    add.add_argument("--command", required=True, help="the command that made it")
+    add.add_argument("--records", type=Path, default=RECORDS)
     ren = sub.add_parser("render", help="write docs/results.md from every record")
     ren.add_argument("--records", type=Path, default=RECORDS)
     ren.add_argument("--out", type=Path, default=RESULTS_MD)
@@ -340,6 +364,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.note:
             record["note"] = args.note
         print(f"wrote {write_json(args.records / f'{args.name}.json', record)}")
+    elif args.action == "add":
+        path = args.records / f"{args.name}.json"
+        record = add_sets(json.loads(path.read_text(encoding="utf-8")), args.source, args.command)
+        print(f"wrote {write_json(path, record)}")
     elif args.action == "render":
         print(f"wrote {write_text(args.out, render(load_records(args.records)))}")
     else:

@@ -115,3 +115,11 @@ def test_hold_back_always_adds_a_slice_of_each_giving_source_to_the_validation_f
     assert validation["dev"]["n"] == 6 and validation["giver (held back)"]["n"] == 6
     assert "keeper (held back)" not in validation and splits.summary["train"]["keeper"]["n"] == 30
     assert len(splits.train) == 24 + 30 and len(splits.validation) == 12
+
+
+def test_a_capped_test_set_is_cut_but_guards_with_all_its_pairs(tmp_path):
+    test = jsonl(tmp_path, "t", filler("t", 30), max_examples=5)
+    train = jsonl(tmp_path, "a", [*filler("t", 30)[:10], *filler("a", 30)])
+    splits = build_splits(mix(tmp_path, [train], [test], validation_fraction=0.2), tmp_path)
+    assert len(splits.test["t"]) == 5 and splits.summary["test"]["t"]["n"] == 5
+    assert splits.summary["train"]["a"]["leaked"] == 10

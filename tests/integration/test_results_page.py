@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from stancekit.config import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
@@ -49,3 +51,27 @@ def test_a_run_folder_becomes_a_record_and_a_table(trained_run, tmp_path):
         text=True,
     )
     assert missing.returncode != 0 and "needs --command" in missing.stderr
+
+
+def _record(title: str, seed: int, sets: dict[str, float]) -> dict:
+    machine = {"cpu": "cpu", "physical_cores": 2}
+    blocks = {name: {"n": 10, "accuracy": f1 + 0.01, "macro_f1": f1, "ece": 0.05} for name, f1 in sets.items()}
+    head = {"kind": "quality", "title": title, "command": "c", "date": "2026-12-01", "machine": machine}
+    return head | {"seed": seed, "sets": blocks}
+
+
+def test_recipes_side_by_side_and_sets_added_from_another_evaluation(tmp_path):
+    folder = tmp_path / "eval"
+    folder.mkdir()
+    block = {"n": 5, "accuracy": 0.6, "macro_f1": 0.5, "ece": 0.1, "confusion_matrix": [[1]]}
+    (folder / "metrics.json").write_text(json.dumps({"sets": {"mnli_mm": block}}))
+    first = results.add_sets(_record("A", 42, {"s1": 0.7, "s2": 0.3}), folder, "python scripts/evaluate.py x")
+    assert first["sets"]["mnli_mm"] == {"n": 5, "accuracy": 0.6, "macro_f1": 0.5, "ece": 0.1}
+    with pytest.raises(ValueError, match="already has the sets"):
+        results.add_sets(first, folder, "again")
+    second = results.add_sets(_record("A", 43, {"s1": 0.8, "s2": 0.5}), folder, "python scripts/evaluate.py y")
+    page = results.render([first, second, _record("B", 42, {"s1": 0.9, "s2": 0.6})])
+    assert "### Recipes side by side" in page
+    assert "| s1 | 10 | 0.7600 / **0.7500** / 0.0500 | 0.9100 / **0.9000** / 0.0500 |" in page
+    assert "| mnli_mm | 5 | 0.6000 / **0.5000** / 0.1000 | – |" in page
+    assert "mnli_mm: `python scripts/evaluate.py x`" in page

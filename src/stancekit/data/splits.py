@@ -192,10 +192,14 @@ def build_splits(data: DataConfig, data_root: str | Path, splits: tuple[str, ...
         if split in splits or (split == "test" and guarded):
             sources = shorthand_sources(data, split) + list(getattr(data, split))
             read[split] = _read(sources, root, data, result.skipped_rows)
+    # The guard knows every test pair, capped or not: the training data must not depend on how much of a
+    # test set one evaluation scores.
+    index = _test_index(data, root, read["test"]) if guarded else TestIndex()
+    for source in read.get("test", {}).values():
+        source.pairs = _cap(source.pairs, source.config.max_examples, data.seed)
     if "test" in splits:
         result.test = {name: _to_dataset(source.pairs) for name, source in read["test"].items()}
         result.summary["test"] = {name: source.stats() for name, source in read["test"].items()}
-    index = _test_index(data, root, read["test"]) if guarded else TestIndex()
     seen: set | None = set() if data.dedupe else None
     for split in ("validation", "train"):  # validation first: a training copy of a validation pair goes
         if split in read:
