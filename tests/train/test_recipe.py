@@ -30,8 +30,9 @@ def test_training_with_several_test_sets(tiny_model_dir, tmp_path):
     """Each test source is reported apart; the model card and metrics.json hold one block per set."""
 
     cfg = compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path))
+    # A second copy of the test file (the validation file would be a leak: the guard drops all of it).
     cfg.data.test = [
-        SourceConfig(adapter="jsonl", name="second", files=[str(SAMPLE_DIR / "validation.jsonl")]),
+        SourceConfig(adapter="jsonl", name="second", files=[str(SAMPLE_DIR / "test.jsonl")]),
     ]
     result = train(cfg)
     assert list(result.test) == ["sample", "second"] and result.capabilities
