@@ -105,6 +105,11 @@ class AugmentConfig:
     swap_contradictions: float = 0.0
     # Add this fraction of training size as claims paired with another example's premise, labelled neutral.
     random_premise_neutral: float = 0.0
+    # Add this fraction of the training size as capability pairs (stancekit.data.capability_augment): symmetry,
+    # who did what to whom, numbers, dates, empty evidence, reported speech, where trained models fail the
+    # capability suite. Their templates and vocabularies are disjoint from the suite's, so the suite still
+    # measures the skill rather than memory of its strings.
+    capabilities: float = 0.0
 
 
 @dataclass
@@ -179,6 +184,15 @@ class DocumentConfig:
     selected_sentences: int = 5
     # Documents whose units go to the model in one call (length-sorted batches within it).
     chunk_size: int = 256
+    # input=sentences: page furniture (photo credits, bylines, datelines, headings, share/subscribe lines, bare
+    # URLs; stancekit.document.evidence) is neither scored nor evidence, and windows do not cross it. A pair model
+    # labels such lines confidently and meaninglessly: a credit line once "contradicted" a true claim at 0.89.
+    skip_boilerplate: bool = True
+    # input=sentences: a unit must share at least this many content words with the claim (stop words removed,
+    # light stemming) to be scored, or the sentence right before it must (the previous kept one, not across
+    # boilerplate): one sharing none is about something else, so its label is noise, but a sentence that refers
+    # back ("Lavrov ruled out such a proposal.") after one that names the claim's words is kept. 0 disables.
+    min_claim_overlap: int = 1
 
 
 @dataclass
@@ -225,6 +239,17 @@ class TrainConfig:
     # Loss weights per label: null (none), "balanced" (inverse frequency in the training split, as
     # scikit-learn computes it), or explicit weights in label order, e.g. "1.0,2.0,1.0".
     class_weights: str | None = None
+    # Distillation (stancekit.train.objectives): a saved stancekit model folder whose logits on the training
+    # pairs (computed once, cached in paths.cache_dir/teacher) the student also learns from:
+    # loss = (1 - distill_alpha) * CE(gold) + distill_alpha * T^2 * KL(teacher_T || student_T), T below.
+    teacher: str | None = None
+    distill_alpha: float = 0.5
+    # Softens both distributions, so the teacher's "nearly right" labels carry weight (Hinton et al., 2015).
+    distill_temperature: float = 2.0
+    # Shortcut debiasing against a hypothesis-only model fitted on the same training split (out of fold):
+    # none, poe (product of experts: the student learns what the claim alone does not tell) or reweight
+    # (each pair's loss times 1 - p_bias(gold)). The saved model is the student alone either way.
+    debias: str = "none"
     # Fit temperature scaling on the validation split after training and store it with the model.
     calibrate: bool = True
     seed: int = 42

@@ -68,6 +68,14 @@ def test_relatedness_gate_keeps_unrelated_pairs_from_the_model():
     assert gated.gated == [{1}] and gated.calls[0][1].label == "neutral" and gated.calls[0][0].label == "support"
     assert np.argmax(logits, axis=1).tolist() == [LABELS.index("support"), LABELS.index("neutral")]
     seen.clear()
+    # Without the FNC gate the pair goes to predict_documents, whose claim-overlap gate (document.
+    # min_claim_overlap) still keeps the comet sentence, which shares no word with the claim, from the model:
     ungated = DocumentLogProbs(scorer, resolve_options(), gate=None)
+    ungated(pairs)
+    assert all("comet" not in p for p, _ in seen) and ungated.gated == [set()]
+    assert ungated.calls[0][1].label == "neutral" and ungated.calls[0][1].n_units == 0
+    seen.clear()
+    # ... and with that gate off too, it is scored.
+    ungated = DocumentLogProbs(scorer, resolve_options(min_claim_overlap=0), gate=None)
     ungated(pairs)
     assert any("comet" in p for p, _ in seen) and ungated.gated == [set()]

@@ -104,6 +104,21 @@ def test_irrelevant_and_blank_premise_probes():
     assert all(c.premise == "" and c.expected == "not_confident" for c in SUITE["premise_blanked"])
 
 
+def test_reported_speech_labels():
+    cases = SUITE["reported_speech"]
+    assert {c.expected for c in cases} == {"support", "contradict", "neutral"}
+    for c in cases:
+        assert c.hypothesis[:-1].lower() in c.premise.lower(), c  # the claim is the reported clause
+        if " denied " in c.premise or " not true " in c.premise:
+            assert c.expected == "contradict", c
+        elif " confirmed " in c.premise:
+            assert c.expected == "support", c
+        else:
+            assert " comment " in c.premise and c.expected == "neutral", c
+        speaker = c.premise.split(" denied ")[0].split(" said ")[0].split(" confirmed ")[0].split(" refused ")[0]
+        assert speaker.lower() not in c.hypothesis.lower(), c  # nobody reports on themselves
+
+
 def oracle(pairs):
     """Predicts each constructed label with certainty (uniform for the blank premise)."""
     lookup = {(c.premise, c.hypothesis): c.expected for cases in SUITE.values() for c in cases}

@@ -15,6 +15,7 @@ from ..config import DataConfig, SourceConfig
 from ..labels import LABELS
 from .adapters import Example, source_name
 from .augment import random_premise_neutrals, swap_contradictions
+from .capability_augment import capability_pairs
 from .leakage import TestIndex, drop_duplicates, drop_leaks, pair_key
 from .sources import load_source
 
@@ -219,7 +220,8 @@ def build_splits(data: DataConfig, data_root: str | Path, splits: tuple[str, ...
                 result.summary["validation"][f"{name} (held back)"] = _stats(held_by_source[name])
         train = _apply_weights(train, read["train"], data, result.summary.setdefault("train", {}))
         result.train = _to_dataset(train)
-        if data.augment.swap_contradictions > 0 or data.augment.random_premise_neutral > 0:
+        augment = data.augment
+        if augment.swap_contradictions > 0 or augment.random_premise_neutral > 0 or augment.capabilities > 0:
             result.train = _augment(train, data, result.summary["train"])
     if "validation" in splits and validation:
         result.validation = _to_dataset(validation)
@@ -244,9 +246,7 @@ def _split_off_validation(
     return kept + others, held
 
 
-def _apply_weights(
-    train: list[Example], sources: dict[str, _Source], data: DataConfig, summary: dict
-) -> list[Example]:
+def _apply_weights(train: list[Example], sources: dict[str, _Source], data: DataConfig, summary: dict) -> list[Example]:
     """Sample each training source by its weight; one summary row per source with what it contributes."""
     by_source = _by_source(train)
     weighted = any(source.config.weight != 1.0 for source in sources.values())
@@ -272,6 +272,11 @@ def _augment(train: list[Example], data: DataConfig, summary: dict) -> Dataset:
         neutrals = random_premise_neutrals(train, data.augment.random_premise_neutral, data.seed)
         summary["+ random-premise neutrals"] = _stats(neutrals)
         extra += neutrals
+    if data.augment.capabilities > 0:
+        # Counted from the training pairs before any augmentation, as the other fractions are.
+        templated = capability_pairs(int(data.augment.capabilities * len(train)), data.seed)
+        summary["+ capability pairs"] = _stats(templated)
+        extra += templated
     merged = train + extra
     random.Random(data.seed + 1).shuffle(merged)
     summary["(training total)"] = _stats(merged)

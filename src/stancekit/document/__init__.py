@@ -1,5 +1,5 @@
-"""Document-level stance: a claim against a whole article (sentence units, aggregation, evidence with
-character offsets) and the FNC-1/ARC four-label view and score."""
+"""Document-level stance: a claim against a whole article (sentence units without boilerplate or unrelated
+ones, aggregation, evidence with character offsets) and the FNC-1/ARC four-label view and score."""
 
 from ..data.sentences import Sentence, split_sentences
 from .aggregate import (
@@ -11,6 +11,7 @@ from .aggregate import (
     predict_documents,
     resolve_options,
 )
+from .evidence import boilerplate_rule, claim_overlap, is_boilerplate
 
 __all__ = [
     "AGGREGATIONS",
@@ -18,6 +19,9 @@ __all__ = [
     "DocumentResult",
     "Evidence",
     "Sentence",
+    "boilerplate_rule",
+    "claim_overlap",
+    "is_boilerplate",
     "predict_document",
     "predict_documents",
     "resolve_options",

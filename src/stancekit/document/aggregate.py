@@ -9,7 +9,32 @@ the unit scores are aggregated into one document label::
     >>> clf = StanceClassifier.from_pretrained("RUN/model")  # doctest: +SKIP
     >>> result = clf.predict_document("Russia would accept European peacekeepers.", article)  # doctest: +SKIP
     >>> result.label, result.evidence[0].text  # doctest: +SKIP
-    ('contradict', 'Lavrov ruled out such a proposal.')
+    ('contradict', 'Moscow ruled out European peacekeepers.')
+
+Which units count (``input=sentences``), both before scoring, so neither costs a model call:
+
+* ``skip_boilerplate`` (default on): sentences that are page furniture (photo credits such as "MIKHAIL
+  METZEL/Getty Images", bylines, datelines, headings such as "What to know", share/contact/subscribe lines, bare
+  URLs; :func:`stancekit.document.evidence.is_boilerplate`) are not units, and windows do not cross them:
+  a window is a run of neighbouring kept sentences, so its text is still ``document[start:end]`` and never
+  holds a credit line. Why: a pair model labels such lines with confident nonsense (a user's true claim got
+  the credit line as its top ``contradict`` evidence at 0.89). The cost: a window across a credit that sits
+  mid-paragraph is not formed. They still count in ``n_sentences``.
+* ``min_claim_overlap`` (default 1): a unit is scored only if it shares that many content words with the
+  claim (:func:`stancekit.document.evidence.claim_overlap`: stop words removed, light stemming, so
+  "peacekeepers" matches "peacekeeping"). Why: a unit about something else has no stance on the claim, and
+  under ``max_evidence`` one spurious confident unit decides the document. The test is lexical, so one
+  sentence of context counts too: a unit also passes when the sentence right before its first one (the
+  previous sentence of the same run, so with ``skip_boilerplate`` never one across a credit line) does.
+  Why: news refers back to the claim's subject by anaphor ("Macron proposed sending European peacekeepers.
+  Lavrov ruled out such a proposal."), the referring sentence is often the decisive one, and an anaphor
+  ("such a proposal", "the plan", "it", "this") most often points to the sentence just before. So that
+  sentence is scored, and shown as evidence, on its own, not only inside a window with its antecedent. Still
+  dropped: a sentence two or more sentences after the last one with a claim word (as a unit of its own; a
+  window that begins with a kept sentence may still hold it), and a unit about another story. 0 disables.
+
+A document left with no unit is ``neutral`` (probability 1) with no evidence. Aggregation and evidence below
+are over the kept units only (``n_units`` counts them).
 
 Aggregation rules (``DocumentConfig.aggregation``):
 
@@ -46,6 +71,7 @@ from tqdm.auto import tqdm
 from ..config import DocumentConfig
 from ..data.sentences import Sentence, selected_text, split_sentences
 from ..labels import LABEL2ID, LABELS, Pair
+from .evidence import is_boilerplate, matched_claim_words, required_overlap
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +104,8 @@ class DocumentResult:
     ``evidence`` holds up to ``evidence_k`` supporting and ``evidence_k`` contradicting units whose probability
     for that label reaches the threshold, strongest first; overlapping units (a sentence and a window holding
     it) are given once, the shorter one on ties. For ``input=truncated``/``selected_sentences`` it is empty.
+    ``n_sentences`` counts every sentence of the document, boilerplate included; ``n_units`` the units scored
+    (after the boilerplate and claim-overlap filters).
     """
 
     label: str
@@ -132,25 +160,80 @@ def check_options(options: DocumentConfig) -> None:
     for name in ("top_k", "evidence_k", "selected_sentences", "chunk_size"):
         if getattr(options, name) < 1:
             raise ValueError(f"document.{name} must be >= 1, got {getattr(options, name)}")
+    # A string "false" from a caller would be truthy and silently keep the filter on.
+    if not isinstance(options.skip_boilerplate, bool):
+        raise ValueError(f"document.skip_boilerplate must be true or false, got {options.skip_boilerplate!r}")
+    overlap = options.min_claim_overlap
+    if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 0:
+        raise ValueError(f"document.min_claim_overlap must be an integer >= 0 (0: off), got {overlap!r}")
 
 
-def document_units(document: str, window_sizes: Sequence[int]) -> list[tuple[Sentence, int, int]]:
+def _runs(flags: Sequence[bool]) -> list[range]:
+    """Index ranges of consecutive ``True`` flags."""
+    runs, begin = [], None
+    for i, flag in enumerate([*flags, False]):
+        if flag and begin is None:
+            begin = i
+        elif not flag and begin is not None:
+            runs.append(range(begin, i))
+            begin = None
+    return runs
+
+
+def document_units(
+    document: str, window_sizes: Sequence[int], *, skip_boilerplate: bool = True
+) -> list[tuple[Sentence, int, int]]:
     """Sentences and windows of neighbouring sentences: ``(span, first, last)`` sentence indices, no repeats.
 
-    A window longer than the document becomes the whole document, so a one-sentence text still gets scored.
+    With ``skip_boilerplate``, boilerplate sentences are no unit and split the document into runs of kept
+    sentences; windows stay inside a run, so a unit's text is ``document[start:end]`` and holds no boilerplate.
+    A window longer than its run becomes the whole run, so a one-sentence text still gets scored.
     """
     sentences = split_sentences(document)
+    runs = _runs([not (skip_boilerplate and is_boilerplate(s.text)) for s in sentences])
     units, seen = [], set()
     for size in sorted(set(window_sizes)):
-        size = min(size, len(sentences))
-        for first in range(len(sentences) - size + 1):
-            last = first + size - 1
-            if (first, last) in seen:
-                continue
-            seen.add((first, last))
-            start, end = sentences[first].start, sentences[last].end
-            units.append((Sentence(document[start:end], start, end), first, last))
+        for run in runs:
+            width = min(size, len(run))
+            for first in range(run.start, run.stop - width + 1):
+                last = first + width - 1
+                if (first, last) in seen:
+                    continue
+                seen.add((first, last))
+                start, end = sentences[first].start, sentences[last].end
+                units.append((Sentence(document[start:end], start, end), first, last))
     return units
+
+
+def related_units(
+    claim: str, document: str, units: list[tuple[Sentence, int, int]], min_overlap: int
+) -> list[tuple[Sentence, int, int]]:
+    """The units related to the claim (see the module doc): those whose own sentences, or whose context
+    sentence (the one right before their first, if it is a kept sentence of the same run), share at least
+    ``min_overlap`` content words with it. The two are counted apart, not pooled.
+
+    A window's words are those of its sentences (sentences split at word boundaries), so the per-sentence
+    matches are cached and reused across windows and across the claims a body is paired with. The kept
+    sentences are those the units cover (``document_units`` covers every kept one), and a run is a stretch of
+    consecutive kept ones, so "the previous sentence is kept" is "it is in the same run".
+    """
+    need = required_overlap(claim, min_overlap)
+    if need == 0:
+        return units
+    sentences = split_sentences(document)
+    covered = {i for _, first, last in units for i in range(first, last + 1)}
+
+    def matched(i: int) -> frozenset[str]:
+        return matched_claim_words(claim, sentences[i].text)
+
+    kept = []
+    for unit in units:
+        _, first, last = unit
+        own = set().union(*(matched(i) for i in range(first, last + 1)))
+        context = matched(first - 1) if first - 1 in covered else frozenset()
+        if len(own) >= need or len(context) >= need:
+            kept.append(unit)
+    return kept
 
 
 # ------------------------------------------------------------------------------------------- scoring
@@ -197,7 +280,13 @@ def _check_items(items: Sequence[Any]) -> list[DocumentItem]:
 
 
 def aggregate(probs: np.ndarray, options: DocumentConfig) -> np.ndarray:
-    """One probability vector (LABELS order) from the unit probabilities ``probs`` (units x 3); see module doc."""
+    """One probability vector (LABELS order) from the unit probabilities ``probs`` (units x 3); see module doc.
+
+    No units (all boilerplate or unrelated to the claim): ``neutral`` with probability 1, which is also what
+    the max_evidence formula gives for zero support and contradict scores.
+    """
+    if len(probs) == 0:
+        return np.eye(len(LABELS))[LABEL2ID["neutral"]]
     if options.aggregation == "mean":
         return probs.mean(axis=0)
     k = 1 if options.aggregation == "max_evidence" else min(options.top_k, len(probs))
@@ -250,7 +339,8 @@ def predict_documents(
     ``config``: a :class:`DocumentConfig` (or Hydra node); keyword overrides win, e.g. ``aggregation="mean"``.
     With ``input=sentences`` (default) every unit of ``chunk_size`` documents goes to the scorer in one call
     (the classifier sorts them by length, so batches pad little); ``truncated`` and ``selected_sentences``
-    send one premise per document and return no evidence.
+    send one premise per document and return no evidence (the boilerplate and claim-overlap filters apply to
+    ``sentences`` only).
     """
     options = resolve_options(config, **overrides)
     items = _check_items(items)
@@ -267,7 +357,15 @@ def predict_documents(
             probs = _score(scorer, [(p, claim) for p, (claim, _) in zip(premises, chunk)])
             results.extend(_result(row, [], 0, 1) for row in probs)
             continue
-        units = [document_units(document, options.window_sizes) for _, document in chunk]
+        units = [
+            related_units(
+                claim,
+                document,
+                document_units(document, options.window_sizes, skip_boilerplate=options.skip_boilerplate),
+                options.min_claim_overlap,
+            )
+            for claim, document in chunk
+        ]
         pairs = [(span.text, claim) for (claim, _), doc_units in zip(chunk, units) for span, _, _ in doc_units]
         probs = _score(scorer, pairs)
         offset = 0
@@ -288,5 +386,3 @@ def predict_documents(
 def predict_document(scorer: Any, claim: str, document: str, config: Any = None, **overrides: Any) -> DocumentResult:
     """Stance of one document towards ``claim``; see :func:`predict_documents`."""
     return predict_documents(scorer, [(claim, document)], config, **overrides)[0]
-
-

@@ -3,8 +3,13 @@
 Benchmarks hide where a model breaks; these probes isolate one skill each, with labels right by
 construction: negation, antonyms, numbers and comparatives, dates and the order of events, who did what to
 whom, quantifiers, paraphrase invariance, symmetry of contradiction, irrelevant evidence (a long premise
-about something else must give ``neutral``) and a premise-blanked probe (with no evidence the model should
-not be confident). ``run_suite`` reports the pass rate per capability and the failing examples.
+about something else must give ``neutral``), a premise-blanked probe (with no evidence the model should
+not be confident) and reported speech (a report that X was denied contradicts X, one that X was confirmed
+supports it). ``run_suite`` reports the pass rate per capability and the failing examples.
+
+The training augmentation :mod:`stancekit.data.capability_augment` teaches several of these skills; it uses
+none of this module's names or templates (``tests/data/test_capability_augment.py`` checks), so a pass here
+is not a memorised string.
 """
 
 from __future__ import annotations
@@ -265,6 +270,44 @@ def _blank_premise(rng: random.Random) -> list[Case]:
     return [Case("premise_blanked", "", claim, "not_confident") for claim in claims]
 
 
+# Reported speech: (frame, label of the embedded claim). A report that the claim was denied contradicts it, one
+# that it was confirmed supports it, a refusal to comment leaves it open. ``{speaker}`` is an organisation or a
+# person other than the one the claim is about.
+REPORTED_FRAMES = [
+    ("{speaker} denied reports that {claim}.", "contradict"),
+    ("{speaker} said it was not true that {claim}.", "contradict"),
+    ("{speaker} confirmed reports that {claim}.", "support"),
+    ("{speaker} confirmed that {claim}.", "support"),
+    ("{speaker} refused to comment on reports that {claim}.", "neutral"),
+]
+
+
+def _reported_claims(rng: random.Random, person: str) -> list[str]:
+    """Claims about ``person`` (or an organisation or team) that a report can deny or confirm, lower-case start."""
+    org, verb = rng.choice(ORGS), rng.choice(ANTONYMS)[0]
+    return [
+        f"{person} signed {rng.choice(DOCUMENTS)}",
+        f"{person} resigned as mayor of {rng.choice(CITIES)}",
+        f"{org} {verb}",
+        f"{rng.choice(TEAMS)} won the league title",
+    ]
+
+
+def _reported_speech(rng: random.Random) -> list[Case]:
+    """Each person's claim under every frame: the same claim is contradicted, supported or left open."""
+    out = []
+    for person in PEOPLE:
+        claim = rng.choice(_reported_claims(rng, person))
+        hypothesis = claim[0].upper() + claim[1:] + "."
+        # The speaker is never the claim's own subject: "X denied that X ..." would be a different probe.
+        speakers = [o for o in ORGS if o not in claim] + [p for p in PEOPLE if p not in claim]
+        for frame, expected in REPORTED_FRAMES:
+            speaker = rng.choice(speakers)
+            premise = frame.format(speaker=speaker, claim=claim)
+            out.append(Case("reported_speech", premise[0].upper() + premise[1:], hypothesis, expected))
+    return out
+
+
 GENERATORS: dict[str, Callable[[random.Random], list[Case]]] = {
     "negation": _negation,
     "antonyms": _antonyms,
@@ -276,6 +319,7 @@ GENERATORS: dict[str, Callable[[random.Random], list[Case]]] = {
     "symmetry": _symmetry,
     "irrelevant_evidence": _irrelevant,
     "premise_blanked": _blank_premise,
+    "reported_speech": _reported_speech,
 }
 
 CRITERIA = {

@@ -5,6 +5,10 @@ does): :func:`predict_sets` (logits per set), :func:`score_sets` (a metrics bloc
 :func:`write_results` (``metrics.json``, ``predictions.jsonl``, the plots and ``report.md``, each written
 atomically). :func:`evaluate_sets` runs all three. Metrics always come as ``{set name: block}``, whatever
 the number of sets; ``metrics.json`` holds ``{"sets": {...}}``, plus ``"capabilities"`` when the suite ran.
+
+Besides the scores, each block says how the model fails: ``confident_errors`` (the wrong predictions it was
+surest of, full texts) and, when a set mixes several ``source`` values, ``by_source`` (the scores and the
+confusion matrix of each source). report.md shows both per set.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from .metrics import compute_metrics  # noqa: E402
 # predict_logits, a baseline's log-probabilities, a document aggregator's log-probabilities.
 LogitsFn = Callable[[Sequence[Pair]], np.ndarray]
 
+DEFAULT_MAX_ERRORS = 10  # confident errors kept per set
+TABLE_TEXT_CHARS = 200  # premise/claim length in report.md tables; metrics.json keeps the full text
+
 
 def predict_sets(predict_logits: LogitsFn, sets: Mapping[str, Dataset]) -> dict[str, np.ndarray]:
     """Logits (float64, rows in data set order) of every set, one ``predict_logits`` call per set, in order."""
@@ -38,18 +45,86 @@ def predict_sets(predict_logits: LogitsFn, sets: Mapping[str, Dataset]) -> dict[
 
 
 def score_sets(
-    logits: Mapping[str, np.ndarray], sets: Mapping[str, Dataset], temperature: float = 1.0
+    logits: Mapping[str, np.ndarray],
+    sets: Mapping[str, Dataset],
+    temperature: float = 1.0,
+    max_errors: int = DEFAULT_MAX_ERRORS,
 ) -> dict[str, dict]:
-    """A metrics block per set: :func:`compute_metrics` plus ECE/NLL before and after ``temperature`` and
-    accuracy at 100/90/80/50 % coverage."""
+    """A metrics block per set: :func:`compute_metrics` plus ECE/NLL before and after ``temperature``,
+    accuracy at 100/90/80/50 % coverage, the ``max_errors`` most confident errors (``confident_errors``, see
+    :func:`confident_errors`; left out when ``max_errors`` is 0) and, for a set whose rows come from more
+    than one source, ``by_source`` (see :func:`scores_by_source`)."""
+    if max_errors < 0:
+        raise ValueError(f"max_errors must be 0 or more, not {max_errors}")
     blocks = {}
     for name, dataset in sets.items():
         labels = list(dataset["label"])
-        block = compute_metrics(labels, logits[name].argmax(axis=1).tolist())
+        predicted = logits[name].argmax(axis=1).tolist()
+        block = compute_metrics(labels, predicted)
         block["name"] = name
         block.update(calibration.calibration_block(logits[name], labels, temperature))
+        if max_errors:
+            block["confident_errors"] = confident_errors(dataset, logits[name], temperature, max_errors)
+        by_source = scores_by_source(dataset, predicted)
+        if by_source:
+            block["by_source"] = by_source
         blocks[name] = block
     return blocks
+
+
+def confident_errors(
+    dataset: Dataset, logits: np.ndarray, temperature: float = 1.0, limit: int = DEFAULT_MAX_ERRORS
+) -> list[dict]:
+    """The ``limit`` wrong predictions of ``dataset`` with the highest confidence, most confident first.
+
+    Confidence is the predicted label's probability, ``softmax(logits / temperature)``: what a user of the
+    calibrated model sees. Ties keep data set order. Each entry: ``id``, ``premise``, ``hypothesis`` (full
+    texts), ``gold``, ``prediction`` (label names, as in predictions.jsonl) and ``confidence``.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    if limit <= 0 or len(logits) == 0:
+        return []
+    probs = calibration.probabilities(logits, temperature)
+    predicted = probs.argmax(axis=1)
+    gold = np.asarray(dataset["label"])
+    confidence = probs[np.arange(len(probs)), predicted]
+    wrong = np.flatnonzero(predicted != gold)
+    # Stable sort on -confidence: equal confidences stay in data set order, so the list is reproducible.
+    top = wrong[np.argsort(-confidence[wrong], kind="stable")][:limit]
+    rows = dataset.select(top.tolist()) if len(top) else []
+    return [
+        {
+            "id": row["id"],
+            "premise": row["premise"],
+            "hypothesis": row["hypothesis"],
+            "gold": LABELS[int(gold[i])],
+            "prediction": LABELS[int(predicted[i])],
+            "confidence": float(confidence[i]),
+        }
+        for i, row in zip(top.tolist(), rows)
+    ]
+
+
+def scores_by_source(dataset: Dataset, predicted: Sequence[int]) -> dict[str, dict]:
+    """Per ``source`` value of a mixed set: n, accuracy, macro-F1 (over the labels that source has), the
+    labels scored and the confusion matrix (rows gold, columns predicted), sources in name order.
+
+    Empty for a set with one source, or without a ``source`` column: its block already says it all.
+    """
+    if "source" not in dataset.column_names or len(dataset) == 0:
+        return {}
+    sources = [s if s else "(no source)" for s in dataset["source"]]
+    names = sorted(set(sources))
+    if len(names) < 2:
+        return {}
+    gold = np.asarray(dataset["label"])
+    predicted = np.asarray(predicted)
+    out = {}
+    for source in names:
+        mask = np.asarray([s == source for s in sources])
+        block = compute_metrics(gold[mask].tolist(), predicted[mask].tolist())
+        out[source] = {k: block[k] for k in ("n", "accuracy", "macro_f1", "labels_scored", "confusion_matrix")}
+    return out
 
 
 def write_results(
@@ -90,14 +165,15 @@ def evaluate_sets(
     context: str = "",
     temperature: float = 1.0,
     capabilities: dict | None = None,
+    max_errors: int = DEFAULT_MAX_ERRORS,
 ) -> dict[str, dict]:
     """Predict, score and write every set (see the module doc); return ``{set name: metrics block}``.
 
     Probabilities are ``softmax(logits / temperature)``. A capability-suite result, when given, is written
-    beside the sets and reported.
+    beside the sets and reported. ``max_errors`` caps each set's list of most confident errors.
     """
     logits = predict_sets(predict_logits, sets)
-    blocks = score_sets(logits, sets, temperature)
+    blocks = score_sets(logits, sets, temperature, max_errors)
     write_results(out_dir, sets, logits, blocks, title, context, temperature, capabilities)
     return blocks
 
@@ -123,6 +199,70 @@ def markdown_confusion_matrix(labels: Sequence[str], matrix: Sequence[Sequence[i
     return lines
 
 
+def markdown_cell(text: object, limit: int | None = TABLE_TEXT_CHARS) -> str:
+    """``text`` as one Markdown table cell: whitespace (newlines included) collapsed to single spaces, cut
+    to ``limit`` characters with an ellipsis, backslashes and ``|`` escaped so the row keeps its columns."""
+    flat = " ".join(str(text).split())
+    if limit is not None and len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    # Backslashes first: a text's own backslash before a "|" would otherwise pair with our escaping one
+    # ("\\|" is an escaped backslash, then a column break).
+    return flat.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def render_confident_errors(block: Mapping) -> list[str]:
+    """The "Most confident errors" subsection of one set (nothing when the block has no such list)."""
+    errors = block.get("confident_errors")
+    if errors is None:
+        return []
+    lines = ["### Most confident errors", ""]
+    if not errors:
+        return lines + ["No wrong predictions.", ""]
+    matrix = np.asarray(block["confusion_matrix"]["matrix"])
+    wrong = int(matrix.sum() - np.trace(matrix))
+    lines += [
+        f"The {len(errors)} most confident of {wrong} wrong predictions (confidence: the predicted label's "
+        f"probability at temperature {block.get('temperature', 1.0):.3f}; texts shortened, full in metrics.json).",
+        "",
+        "| # | confidence | gold | predicted | premise | claim | id |",
+        "|---:|---:|---|---|---|---|---|",
+    ]
+    for rank, e in enumerate(errors, 1):
+        lines.append(
+            f"| {rank} | {e['confidence']:.4f} | {e['gold']} | {e['prediction']} | {markdown_cell(e['premise'])} "
+            f"| {markdown_cell(e['hypothesis'])} | {markdown_cell(e['id'], None)} |"
+        )
+    return lines + [""]
+
+
+def render_by_source(block: Mapping) -> list[str]:
+    """The "By source" subsection of a mixed set: scores per source and its errors as gold→predicted counts."""
+    by_source = block.get("by_source")
+    if not by_source:
+        return []
+    lines = [
+        "### By source",
+        "",
+        "Errors: gold → predicted counts (full confusion matrices in metrics.json).",
+        "",
+        "| source | n | accuracy | macro-F1 | errors |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for source, b in by_source.items():
+        labels, matrix = b["confusion_matrix"]["labels"], b["confusion_matrix"]["matrix"]
+        errors = ", ".join(
+            f"{g} → {p} {matrix[i][j]}"
+            for i, g in enumerate(labels)
+            for j, p in enumerate(labels)
+            if i != j and matrix[i][j]
+        )
+        lines.append(
+            f"| {markdown_cell(source, None)} | {b['n']} | {b['accuracy']:.4f} | {b['macro_f1']:.4f} "
+            f"| {errors or 'none'} |"
+        )
+    return lines + [""]
+
+
 def metrics_table(sets: Mapping[str, dict], capabilities: dict | None = None) -> str:
     """A short fixed-width table for the terminal: accuracy and macro-F1 per set, then capability pass rates."""
     width = max([len(n) for n in sets] + [8])
@@ -143,7 +283,8 @@ def _calibration_section(blocks: Mapping[str, dict]) -> list[str]:
         f"Temperature scaling (T fitted on the validation split); ECE with {calibration.ECE_BINS} equal-width bins. "
         "Accuracy at coverage c: accuracy on the c most confident share of pairs (the rest abstained).",
         "",
-        "| set | T | ECE before | ECE after | NLL before | NLL after | " + " | ".join(f"acc @ {c}" for c in coverages)
+        "| set | T | ECE before | ECE after | NLL before | NLL after | "
+        + " | ".join(f"acc @ {c}" for c in coverages)
         + " |",
         "|---|---:|---:|---:|---:|---:|" + "---:|" * len(coverages),
     ]
@@ -167,8 +308,10 @@ def render_capabilities(result: dict, max_examples: int = 3) -> list[str]:
         if cap["failures"]:
             lines += [f"Failing `{name}` examples:", ""]
             for f in cap["failures"][:max_examples]:
-                lines.append(f"- premise: {f['premise']!r} / hypothesis: {f['hypothesis']!r} → expected "
-                             f"{f['expected']}, got {f['predicted']} ({f['confidence']:.2f})")
+                lines.append(
+                    f"- premise: {f['premise']!r} / hypothesis: {f['hypothesis']!r} → expected "
+                    f"{f['expected']}, got {f['predicted']} ({f['confidence']:.2f})"
+                )
             lines.append("")
     return lines
 
@@ -195,11 +338,10 @@ def plot_confusion_matrices(blocks: Mapping[str, dict], path: Path) -> None:
     plt.close(fig)
 
 
-def render_report(
-    blocks: Mapping[str, dict], title: str, context: str = "", capabilities: dict | None = None
-) -> str:
+def render_report(blocks: Mapping[str, dict], title: str, context: str = "", capabilities: dict | None = None) -> str:
     """A Markdown report: one summary row per set, calibration and coverage, capabilities, then per set
-    the per-label scores and the confusion matrix."""
+    the per-label scores, the confusion matrix, the scores by source (mixed sets) and the most confident
+    errors."""
     lines = [f"# {title}", ""]
     if context:
         lines += [context, ""]
@@ -233,4 +375,6 @@ def render_report(
             lines.append(f"| {lab} | {s['precision']:.4f} | {s['recall']:.4f} | {s['f1']:.4f} | {s['support']} |")
         lines += ["", "Confusion matrix (rows gold, columns predicted):", ""]
         lines += markdown_confusion_matrix(LABELS, b["confusion_matrix"]["matrix"]) + [""]
+        lines += render_by_source(b)
+        lines += render_confident_errors(b)
     return "\n".join(lines)

@@ -28,13 +28,14 @@ from ..artifacts import write_json, write_text
 from ..data import apply_document_input, build_splits, format_summary, write_skipped_rows
 from ..eval.calibration import fit_on_dataset
 from ..eval.capabilities import run_suite
-from ..eval.report import evaluate_sets
+from ..eval.report import evaluate_sets, score_sets, write_results
 from ..infer.classifier import StanceClassifier
 from ..models.base import build_model, load_tokenizer, resolve_model_path
 from ..models.encoding import count_over_length, encode_pairs, usable_max_length
 from ..system import peak_rss_mb
 from .checkpoints import agree_across_ranks, last_complete_checkpoint
 from .memory import HeapTrimCallback, limit_heap_growth, limit_kernel_cache, release_training_memory
+from .objectives import AUX_COLUMNS, add_aux_columns
 from .records import save_model_atomically, truncation_line, write_model_card
 from .trainer import StanceTrainer, class_weights, make_loss, trainer_metrics, training_arguments
 
@@ -75,7 +76,7 @@ def tokenize(dataset: Dataset, tokenizer: PreTrainedTokenizerBase, max_length: i
         enc["length"] = [len(ids) for ids in enc["input_ids"]]
         return enc
 
-    keep = {"label"}
+    keep = {"label", *AUX_COLUMNS}
     return dataset.map(
         encode, batched=True, remove_columns=[c for c in dataset.column_names if c not in keep], desc="tokenize"
     )
@@ -109,7 +110,8 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
 
     Writes into ``cfg.paths.output_dir``: ``model/``, ``metrics.json``, ``report.md``,
     ``confusion_matrix.png``, ``predictions.jsonl``, ``data_summary.md``, ``train_summary.json``,
-    ``config.yaml`` and ``checkpoints/`` (with TensorBoard event files under ``checkpoints/runs``).
+    ``config.yaml``, ``validation/`` (the validation split's report: scores by source, the most confident
+    errors) and ``checkpoints/`` (with TensorBoard event files under ``checkpoints/runs``).
     """
     run_dir = Path(cfg.paths.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -135,7 +137,17 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
         model.get_input_embeddings().weight.requires_grad_(False)
     # Set once here for every later use (tokenizing, the collator, the saved classifier, config.yaml).
     cfg.model.max_length = usable_max_length(model.config, tokenizer, cfg.model.max_length)
-    train_set = tokenize(splits.train, tokenizer, cfg.model.max_length)
+    # Distillation and debiasing read per-pair columns (teacher logits, bias log-probabilities), made once here.
+    train_pairs = add_aux_columns(
+        splits.train,
+        teacher=cfg.train.teacher,
+        debias=cfg.train.debias,
+        cache_dir=Path(cfg.paths.cache_dir),
+        max_length=cfg.model.max_length,
+        batch_size=cfg.train.eval_batch_size,
+        seed=cfg.train.seed,
+    )
+    train_set = tokenize(train_pairs, tokenizer, cfg.model.max_length)
     val_set = tokenize(splits.validation, tokenizer, cfg.model.max_length)
 
     args = training_arguments(cfg.train, run_dir / "checkpoints")
@@ -153,7 +165,11 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
         data_collator=collator(tokenizer, cfg),  # dynamic padding: never a fixed length (but for baselines)
         compute_metrics=trainer_metrics,
         compute_loss_func=make_loss(
-            class_weights(cfg.train.class_weights, list(splits.train["label"])), cfg.train.label_smoothing
+            class_weights(cfg.train.class_weights, list(splits.train["label"])),
+            cfg.train.label_smoothing,
+            debias=cfg.train.debias,
+            distill_alpha=cfg.train.distill_alpha,
+            distill_temperature=cfg.train.distill_temperature,
         ),
         callbacks=callbacks_for(cfg, callbacks),
         max_tokens_per_micro_batch=cfg.train.max_tokens_per_micro_batch,
@@ -186,11 +202,22 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
         batch_size=cfg.train.eval_batch_size,
         max_length=cfg.model.max_length,
     )
+    fitted, validation_logits, _ = fit_on_dataset(classifier.predict_logits, splits.validation)
     if cfg.train.calibrate:
-        result.temperature = fit_on_dataset(classifier.predict_logits, splits.validation)[0]
+        result.temperature = fitted
         log.info("temperature fitted on validation: %.3f", result.temperature)
     classifier.temperature = result.temperature
     save_model_atomically(trainer, tokenizer, result.model_dir, metadata={"temperature": result.temperature})
+    # How the model fails on each part of the validation mixture (by source, most confident errors). The
+    # checkpoint and the temperature were chosen on these pairs, so this is a diagnosis, never a test score.
+    write_results(
+        run_dir / "validation",
+        {"validation": splits.validation},
+        {"validation": validation_logits},
+        score_sets({"validation": validation_logits}, {"validation": splits.validation}, result.temperature),
+        title=f"stancekit: {cfg.data.name}, validation (model selection and temperature; not a test)",
+        temperature=result.temperature,
+    )
 
     # Evaluate the best model on every test set and the capability suite, through the classifier users get.
     if splits.test:

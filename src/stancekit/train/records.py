@@ -60,6 +60,7 @@ def write_model_card(
         f"- Data config: `{cfg.data.name}`",
         f"- Training: lr {cfg.train.learning_rate}, epochs {cfg.train.epochs}, batch {cfg.train.batch_size}, "
         f"seed {cfg.train.seed}, max length {cfg.model.max_length}",
+        f"- Objective: {objective_line(cfg)}",
         "",
         "## Training data",
         "",
@@ -91,6 +92,22 @@ def write_model_card(
         "",
     ]
     write_text(model_dir / "README.md", "\n".join(lines))
+
+
+def objective_line(cfg: DictConfig) -> str:
+    """The training loss in words, for the model card (see stancekit.train.objectives)."""
+    parts = ["cross-entropy on the gold labels"]
+    if cfg.train.class_weights:
+        parts.append(f"class weights {cfg.train.class_weights}")
+    if cfg.train.debias != "none":
+        kind = "product of experts with" if cfg.train.debias == "poe" else "pairs re-weighted by"
+        parts.append(f"debiased ({kind} a hypothesis-only TF-IDF model, out of fold)")
+    if cfg.train.teacher:
+        parts.append(
+            f"distilled from `{cfg.train.teacher}` (alpha {cfg.train.distill_alpha}, "
+            f"temperature {cfg.train.distill_temperature})"
+        )
+    return "; ".join(parts)
 
 
 def truncation_line(truncated: dict[str, int], cfg: DictConfig) -> str:

@@ -1,9 +1,11 @@
 """The Trainer and its settings: our config mapped onto ``TrainingArguments``, mixed precision, the loss
-(class weights, label smoothing), validation metrics, and micro-batches split under a token budget."""
+(class weights, label smoothing, debiasing and distillation: see :mod:`stancekit.train.objectives`),
+validation metrics, and micro-batches split under a token budget."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from ..config import TrainConfig
 from ..eval.metrics import compute_metrics
 from ..labels import LABELS
 from ..system import cpu_has_native_bf16, pick_device
+from .objectives import AUX_COLUMNS, DEBIAS_MODES
 
 
 def resolve_precision(precision: str, device: str = "auto") -> dict[str, bool]:
@@ -73,6 +76,25 @@ class StanceTrainer(Trainer):
             )
         super().__init__(*args, **kwargs)
         self.max_tokens_per_micro_batch = max_tokens_per_micro_batch
+
+    def _set_signature_columns_if_needed(self):
+        # The per-pair columns of the objective (teacher logits, bias log-probabilities) are no arguments of
+        # the model's forward, so the Trainer would drop them from the batches; keep them for the loss.
+        super()._set_signature_columns_if_needed()
+        self._signature_columns += [c for c in AUX_COLUMNS if c not in self._signature_columns]
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        aux = {k: inputs.pop(k) for k in AUX_COLUMNS if k in inputs}
+        if not aux:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        # The batch's columns go to the loss function for this call; the Trainer's own loss handling
+        # (scaling across devices, gradient accumulation) stays as it is.
+        loss_func = self.compute_loss_func
+        self.compute_loss_func = functools.partial(loss_func, **aux)
+        try:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        finally:
+            self.compute_loss_func = loss_func
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         chunks = split_batch(inputs, self.max_tokens_per_micro_batch)
@@ -150,25 +172,57 @@ def class_weights(spec: str | None, labels: list[int]) -> torch.Tensor | None:
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def make_loss(weights: torch.Tensor | None, label_smoothing: float):
-    """Cross-entropy with optional class weights and label smoothing, for the Trainer's ``compute_loss_func``.
+def make_loss(
+    weights: torch.Tensor | None,
+    label_smoothing: float,
+    debias: str = "none",
+    distill_alpha: float = 0.5,
+    distill_temperature: float = 2.0,
+):
+    """The loss for the Trainer's ``compute_loss_func``: cross-entropy with optional class weights and label
+    smoothing, debiased (``poe``/``reweight``) when the batch carries ``bias_log_probs``, mixed with the
+    teacher's soft targets when it carries ``teacher_logits``.
 
     With gradient accumulation the Trainer passes the number of labels in the whole accumulated batch, so
     the loss is a sum divided by that count (each example weighs the same whatever its micro-batch).
     """
+    if debias not in DEBIAS_MODES:
+        raise ValueError(f"train.debias must be one of {list(DEBIAS_MODES)}, not {debias!r}")
+    if not 0.0 <= distill_alpha <= 1.0:
+        raise ValueError(f"train.distill_alpha must be in [0, 1], got {distill_alpha}")
+    if distill_temperature <= 0:
+        raise ValueError(f"train.distill_temperature must be positive, got {distill_temperature}")
+    functional = torch.nn.functional
 
-    def loss(outputs, labels, num_items_in_batch=None):
+    def loss(outputs, labels, num_items_in_batch=None, teacher_logits=None, bias_log_probs=None):
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+        logits = logits.view(-1, logits.size(-1)).float()
+        labels = labels.view(-1)
         w = weights.to(logits.device) if weights is not None else None
-        reduction = "sum" if num_items_in_batch is not None else "mean"
-        value = torch.nn.functional.cross_entropy(
-            logits.view(-1, logits.size(-1)).float(),
-            labels.view(-1),
-            weight=w,
-            label_smoothing=label_smoothing,
-            reduction=reduction,
+        gold_logits = logits
+        if debias == "poe" and bias_log_probs is not None:
+            # log softmax(student) + log p_bias, renormalised by the cross-entropy: the product of experts.
+            gold_logits = functional.log_softmax(logits, dim=-1) + bias_log_probs.float()
+        per_pair = functional.cross_entropy(
+            gold_logits, labels, weight=w, label_smoothing=label_smoothing, reduction="none"
         )
-        return value / num_items_in_batch if num_items_in_batch is not None else value
+        if debias == "reweight" and bias_log_probs is not None:
+            per_pair = per_pair * (1.0 - bias_log_probs.float().exp().gather(1, labels[:, None]).squeeze(1))
+        if teacher_logits is not None:
+            t = distill_temperature
+            soft = functional.kl_div(
+                functional.log_softmax(logits / t, dim=-1),
+                functional.log_softmax(teacher_logits.float() / t, dim=-1),
+                log_target=True,
+                reduction="none",
+            ).sum(dim=-1)
+            per_pair = (1.0 - distill_alpha) * per_pair + distill_alpha * (t * t) * soft
+        if num_items_in_batch is not None:
+            return per_pair.sum() / num_items_in_batch
+        if w is not None and teacher_logits is None and debias == "none":
+            # cross_entropy's weighted mean divides by the summed weights of the batch's labels.
+            return per_pair.sum() / w[labels].sum()
+        return per_pair.mean()
 
     return loss
 

@@ -1,0 +1,140 @@
+"""Training objectives beyond plain cross-entropy: distillation from a teacher and shortcut debiasing.
+
+Both need something per training pair that the gold label does not carry, computed once before training
+and stored as columns of the tokenised training set, so the loss reads it from the batch:
+
+* ``teacher_logits`` (``train.teacher=PATH``): a larger saved stancekit model's logits for every training
+  pair, computed once and cached under ``paths.cache_dir/teacher`` (keyed by the teacher's weights hash,
+  the pairs and the max length), so a rerun, a resumed run or another seed of the student does not run the
+  teacher again. The student learns from ``(1 - alpha) * CE(gold) + alpha * T^2 * KL(teacher_T || student_T)``
+  (Hinton et al., 2015): the teacher's softened probabilities say which wrong labels are nearly right, which
+  a one-hot label cannot.
+* ``bias_log_probs`` (``train.debias=poe|reweight``): the log-probabilities of a hypothesis-only model (TF-IDF
+  + logistic regression on the claim alone, :class:`~stancekit.eval.baselines.TfidfBaseline`), fitted on the
+  same training split and predicted out of fold (each pair scored by a model that never saw it: a model
+  scoring its own training pairs is over-confident, and the debiased loss would then see a "shortcut" in
+  every pair). ``poe`` trains the product of experts ``softmax(student + log p_bias)`` against the gold
+  label (Clark et al., 2019; He et al., 2019): where the claim alone already gives the answer, the student
+  gets little gradient, so it must learn from the evidence. ``reweight`` scales each pair's cross-entropy by
+  ``1 - p_bias(gold)`` (Schuster et al., 2019; Utama et al., 2020). At test time the student is used alone.
+
+With both, the debiasing applies to the gold term and the teacher term is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from datasets import Dataset
+
+from ..artifacts import atomic_path
+from ..labels import LABELS
+
+log = logging.getLogger(__name__)
+
+DEBIAS_MODES = ("none", "poe", "reweight")
+# Per-pair columns the loss reads from the batch; the Trainer must not drop them (StanceTrainer keeps them).
+AUX_COLUMNS = ("teacher_logits", "bias_log_probs")
+
+
+# ------------------------------------------------------------------------------------------- the bias model
+def bias_log_probs(hypotheses: Sequence[str], labels: Sequence[int], folds: int = 5, seed: int = 0) -> np.ndarray:
+    """Out-of-fold log-probabilities (n x 3, LABELS order) of a hypothesis-only TF-IDF model.
+
+    Each fold's pairs are scored by a model fitted on the other folds (stratified by label), so no pair's
+    bias score comes from a model that memorised it.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    from ..eval.baselines import TfidfBaseline
+
+    hypotheses, labels = list(hypotheses), np.asarray(labels)
+    counts = np.bincount(labels, minlength=len(LABELS))
+    folds = int(min(folds, counts[counts > 0].min()))
+    if folds < 2:
+        raise ValueError("train.debias needs at least 2 training pairs of every label present to fit a bias model")
+    out = np.zeros((len(hypotheses), len(LABELS)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fit_idx, score_idx in splitter.split(np.zeros(len(labels)), labels):
+        model = TfidfBaseline(hypothesis_only=True, seed=seed).fit(
+            [""] * len(fit_idx), [hypotheses[i] for i in fit_idx], labels[fit_idx].tolist()
+        )
+        out[score_idx] = model.predict_logits([("", hypotheses[i]) for i in score_idx])
+    return out
+
+
+# ------------------------------------------------------------------------------------------- the teacher
+def teacher_cache_key(teacher_dir: str | Path, pairs: Sequence[tuple[str, str]], max_length: int) -> str:
+    """A key that changes whenever the teacher's weights, the pairs (and their order) or the max length do."""
+    from ..models.folder import read_metadata
+
+    digest = hashlib.sha256()
+    weights = read_metadata(Path(teacher_dir)).get("weights_sha256")
+    # A folder without a recorded hash (not made by stancekit) is keyed by its resolved path instead.
+    digest.update(json.dumps(weights or str(Path(teacher_dir).resolve())).encode())
+    digest.update(str(max_length).encode())
+    for premise, hypothesis in pairs:
+        digest.update(premise.encode())
+        digest.update(b"\x00")
+        digest.update(hypothesis.encode())
+        digest.update(b"\x01")
+    return digest.hexdigest()[:32]
+
+
+def teacher_logits(
+    teacher_dir: str | Path,
+    pairs: Sequence[tuple[str, str]],
+    cache_dir: str | Path,
+    max_length: int,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """The teacher's logits (n x 3, LABELS order, before its temperature) for ``pairs``, cached on disk."""
+    from ..infer.classifier import StanceClassifier
+
+    key = teacher_cache_key(teacher_dir, pairs, max_length)
+    path = Path(cache_dir) / "teacher" / f"{key}.npy"
+    if path.exists():
+        cached = np.load(path)
+        if cached.shape == (len(pairs), len(LABELS)):
+            log.info("teacher logits: cached %s", path)
+            return cached
+    log.info("teacher logits: scoring %d training pairs with %s (once; cached in %s)", len(pairs), teacher_dir, path)
+    # The wrapper's default precision: bf16 with an fp32 recheck of close calls where the CPU has native bf16,
+    # so the teacher's labels are fp32's and its probabilities within ~0.02 of them, at about half the time.
+    teacher = StanceClassifier.from_pretrained(str(teacher_dir), batch_size=batch_size, max_length=max_length)
+    logits = np.asarray(teacher.predict_logits(list(pairs)), dtype=np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, logits)
+    return logits
+
+
+def add_aux_columns(
+    train: Dataset,
+    *,
+    teacher: str | None,
+    debias: str,
+    cache_dir: str | Path,
+    max_length: int,
+    batch_size: int = 64,
+    seed: int = 0,
+) -> Dataset:
+    """The training set with the per-pair columns the configured objective needs (none for plain CE)."""
+    if debias not in DEBIAS_MODES:
+        raise ValueError(f"train.debias must be one of {list(DEBIAS_MODES)}, not {debias!r}")
+    pairs = list(zip(train["premise"], train["hypothesis"]))
+    if teacher:
+        logits = teacher_logits(teacher, pairs, cache_dir, max_length, batch_size)
+        train = train.add_column("teacher_logits", logits.tolist())
+    if debias != "none":
+        bias = bias_log_probs(train["hypothesis"], train["label"], seed=seed)
+        agree = float((bias.argmax(axis=1) == np.asarray(train["label"])).mean())
+        log.info("bias model (hypothesis only, out of fold): accuracy %.3f on the training pairs", agree)
+        train = train.add_column("bias_log_probs", bias.astype(np.float32).tolist())
+    return train

@@ -1,0 +1,172 @@
+"""Distillation and debiasing: the loss terms computed by hand, the out-of-fold bias model, the teacher's cache,
+and both wired end to end through the recipe on the tiny model."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from datasets import Dataset
+
+from stancekit.labels import LABEL2ID
+from stancekit.train import train
+from stancekit.train.objectives import add_aux_columns, bias_log_probs, teacher_cache_key, teacher_logits
+from stancekit.train.trainer import make_loss
+from tests.helpers import compose_config, shuffled_sample_pairs, tiny_train_overrides
+
+LOGITS = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.5, 0.0, 3.0], [1.0, 1.0, 1.0]])
+LABELS_T = torch.tensor([0, 1, 2, 1])
+
+
+def ce(logits, labels, reduction="none"):
+    return torch.nn.functional.cross_entropy(logits, labels, reduction=reduction)
+
+
+def test_poe_with_an_uninformative_bias_is_plain_cross_entropy():
+    uniform = torch.full((4, 3), math.log(1 / 3))
+    loss = make_loss(None, 0.0, debias="poe")
+    assert loss({"logits": LOGITS}, LABELS_T, bias_log_probs=uniform).item() == pytest.approx(
+        ce(LOGITS, LABELS_T, "mean").item()
+    )
+
+
+def test_poe_adds_the_bias_log_probabilities_and_shrinks_the_loss_where_the_bias_is_right():
+    bias = torch.log(torch.tensor([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.2, 0.2, 0.6], [1 / 3, 1 / 3, 1 / 3]]))
+    per_pair = ce(torch.log_softmax(LOGITS, -1) + bias, LABELS_T)
+    loss = make_loss(None, 0.0, debias="poe")
+    assert loss({"logits": LOGITS}, LABELS_T, bias_log_probs=bias).item() == pytest.approx(per_pair.mean().item())
+    plain = ce(LOGITS, LABELS_T)
+    assert per_pair[0] < plain[0]  # the bias already gets pair 0 right: less left to learn there
+    assert per_pair[1] > plain[1]  # the bias is wrong: the student must make up for it
+
+
+def test_reweight_scales_each_pair_by_one_minus_the_bias_probability_of_gold():
+    probs = torch.tensor([[0.9, 0.05, 0.05], [0.2, 0.5, 0.3], [0.3, 0.3, 0.4], [0.1, 0.1, 0.8]])
+    loss = make_loss(None, 0.0, debias="reweight")
+    expected = (ce(LOGITS, LABELS_T) * torch.tensor([0.1, 0.5, 0.6, 0.9])).sum() / 8
+    value = loss({"logits": LOGITS}, LABELS_T, num_items_in_batch=8, bias_log_probs=probs.log())
+    assert value.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_distillation_mixes_gold_and_softened_teacher_targets():
+    teacher = torch.tensor([[1.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
+    t, alpha = 2.0, 0.3
+    soft = (
+        torch.softmax(teacher / t, -1) * (torch.log_softmax(teacher / t, -1) - torch.log_softmax(LOGITS / t, -1))
+    ).sum(-1)
+    expected = ((1 - alpha) * ce(LOGITS, LABELS_T) + alpha * t * t * soft).mean()
+    loss = make_loss(None, 0.0, distill_alpha=alpha, distill_temperature=t)
+    assert loss({"logits": LOGITS}, LABELS_T, teacher_logits=teacher).item() == pytest.approx(expected.item(), rel=1e-5)
+    # A student equal to its teacher owes nothing to it; alpha=0 is the gold loss alone.
+    only_teacher = make_loss(None, 0.0, distill_alpha=1.0)
+    assert only_teacher({"logits": LOGITS}, LABELS_T, teacher_logits=LOGITS).item() == pytest.approx(0.0, abs=1e-6)
+    only_gold = make_loss(None, 0.0, distill_alpha=0.0)
+    assert only_gold({"logits": LOGITS}, LABELS_T, teacher_logits=teacher).item() == pytest.approx(
+        ce(LOGITS, LABELS_T, "mean").item()
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"debias": "focal"}, "train.debias"),
+        ({"distill_alpha": 1.5}, "distill_alpha"),
+        ({"distill_temperature": 0}, "distill_temperature"),
+    ],
+)
+def test_bad_objective_settings_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_loss(None, 0.0, **kwargs)
+
+
+def test_bias_model_is_out_of_fold_and_finds_a_claim_only_shortcut():
+    rng = np.random.default_rng(0)
+    # "never" marks a contradiction in the claim alone (the SNLI negation shortcut); the rest is noise.
+    words = ["cat", "dog", "park", "river", "music", "bread", "street", "market"]
+    hypotheses, labels = [], []
+    for i in range(300):
+        label = i % 3
+        claim = " ".join(rng.choice(words, 4))
+        hypotheses.append(("never " if label == LABEL2ID["contradict"] else "") + claim)
+        labels.append(label)
+    logp = bias_log_probs(hypotheses, labels, folds=5, seed=0)
+    assert logp.shape == (300, 3) and np.allclose(np.exp(logp).sum(1), 1, atol=1e-6)
+    contradictions = np.asarray(labels) == LABEL2ID["contradict"]
+    assert (logp.argmax(1)[contradictions] == LABEL2ID["contradict"]).mean() > 0.95
+    # A claim seen only once (a unique word) cannot be memorised out of fold: its bias stays unsure.
+    unique = bias_log_probs(hypotheses[:-1] + ["zebra quokka"], labels, folds=5, seed=0)[-1]
+    assert np.exp(unique).max() < 0.7
+
+
+def test_teacher_logits_are_computed_once_and_cached(stance_model_dir, tmp_path, monkeypatch):
+    pairs = shuffled_sample_pairs()[:20]
+    first = teacher_logits(stance_model_dir, pairs, tmp_path, max_length=64)
+    assert first.shape == (20, 3) and len(list((tmp_path / "teacher").glob("*.npy"))) == 1
+
+    from stancekit.infer import classifier
+
+    def no_teacher(*args, **kwargs):
+        raise AssertionError("the teacher ran again instead of using the cache")
+
+    monkeypatch.setattr(classifier.StanceClassifier, "from_pretrained", no_teacher)
+    assert np.array_equal(teacher_logits(stance_model_dir, pairs, tmp_path, max_length=64), first)
+    # Other pairs, order or max length make another key.
+    keys = {
+        teacher_cache_key(stance_model_dir, pairs, 64),
+        teacher_cache_key(stance_model_dir, pairs[::-1], 64),
+        teacher_cache_key(stance_model_dir, pairs, 32),
+        teacher_cache_key(stance_model_dir, pairs[:19], 64),
+    }
+    assert len(keys) == 4
+
+
+def test_aux_columns_only_when_asked(stance_model_dir, tmp_path):
+    pairs = shuffled_sample_pairs()[:30]
+    ds = Dataset.from_dict(
+        {"premise": [p for p, _ in pairs], "hypothesis": [h for _, h in pairs], "label": [i % 3 for i in range(30)]}
+    )
+    assert (
+        add_aux_columns(ds, teacher=None, debias="none", cache_dir=tmp_path, max_length=64).column_names
+        == ds.column_names
+    )
+    both = add_aux_columns(ds, teacher=str(stance_model_dir), debias="poe", cache_dir=tmp_path, max_length=64)
+    assert {"teacher_logits", "bias_log_probs"} <= set(both.column_names)
+    assert len(both[0]["teacher_logits"]) == 3 and len(both[0]["bias_log_probs"]) == 3
+    with pytest.raises(ValueError, match="train.debias"):
+        add_aux_columns(ds, teacher=None, debias="yes", cache_dir=tmp_path, max_length=64)
+
+
+def test_recipe_trains_a_distilled_debiased_student_and_the_loss_sees_both_columns(
+    tiny_model_dir, stance_model_dir, tmp_path, monkeypatch
+):
+    seen: list[set[str]] = []
+
+    def spying_make_loss(*args, **kwargs):
+        inner = make_loss(*args, **kwargs)
+
+        def loss(outputs, labels, num_items_in_batch=None, **aux):
+            seen.append({k for k, v in aux.items() if v is not None})
+            return inner(outputs, labels, num_items_in_batch, **aux)
+
+        return loss
+
+    import stancekit.train.recipe as recipe
+
+    monkeypatch.setattr(recipe, "make_loss", spying_make_loss)
+    extra = [f"train.teacher={stance_model_dir}", "train.debias=poe", f"paths.cache_dir={tmp_path / 'cache'}"]
+    result = train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "run", extra)))
+    assert seen and all(s == {"teacher_logits", "bias_log_probs"} for s in seen[:3]), seen[:3]
+    assert list((tmp_path / "cache" / "teacher").glob("*.npy"))
+    config = (tmp_path / "run" / "config.yaml").read_text()
+    assert "debias: poe" in config and str(stance_model_dir) in config
+    card = (result.model_dir / "README.md").read_text()
+    assert "product of experts" in card and f"distilled from `{stance_model_dir}`" in card
+    # The validation split gets its own diagnosis report beside the test report.
+    validation = json.loads((tmp_path / "run" / "validation" / "metrics.json").read_text())["sets"]["validation"]
+    assert "confident_errors" in validation and (tmp_path / "run" / "validation" / "report.md").exists()
+    # The saved student loads alone, with the usual labels.
+    meta = json.loads((result.model_dir / "config.json").read_text())
+    assert list(meta["id2label"].values()) == ["support", "contradict", "neutral"]
