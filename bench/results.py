@@ -184,10 +184,10 @@ def seeds_section(group: list[dict]) -> list[str]:
     return lines + training_lines(group) + capability_lines(group) + [""]
 
 
-def mean_std(values: list[float]) -> str:
+def mean_std(values: list[float], digits: int = 4) -> str:
     mean = sum(values) / len(values)
     std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
-    return f"{mean:.4f} ± {std:.4f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def training_lines(group: list[dict]) -> list[str]:
@@ -238,32 +238,84 @@ def documents_section(group: list[dict]) -> list[str]:
     return lines + [""]
 
 
+def seed_cell(values: list[float | None], digits: int = 4, spread: bool = True) -> str:
+    """One number of a recipe over its seeds (None where a seed's record lacks it): the mean for one seed,
+    mean ± std for several (``spread``), "–" when no seed has it, and "(k/N)" after it when only k of N have it."""
+    have = [v for v in values if v is not None]
+    if not have:
+        return "–"
+    text = mean_std(have, digits) if spread and len(have) > 1 else f"{sum(have) / len(have):.{digits}f}"
+    return text if len(have) == len(values) else f"{text} ({len(have)}/{len(values)})"
+
+
 def side_by_side(groups: list[list[dict]]) -> list[str]:
-    """Recipes beside each other on every test set any of them reports (seed means where there are several)."""
-    names = list(dict.fromkeys(name for group in groups for name in group[0]["sets"]))
-    head = "| test set | n | " + " | ".join(f"{g[0]['title']}: acc / macro-F1 / ECE" for g in groups) + " |"
-    lines = [head, "|---|---:|" + "---|" * len(groups)]
-    for name in names:
-        n = next(g[0]["sets"][name]["n"] for g in groups if name in g[0]["sets"])
-        cells = []
-        for group in groups:
-            blocks = [r["sets"][name] for r in group if name in r["sets"]]
-            if not blocks:
-                cells.append("–")
-                continue
-            mean = {
-                k: sum(b.get(k, float("nan")) for b in blocks) / len(blocks) for k in ("accuracy", "macro_f1", "ece")
-            }
-            cells.append(f"{mean['accuracy']:.4f} / **{mean['macro_f1']:.4f}** / {mean['ece']:.4f}")
-        lines.append(f"| {name} | {n:,} | " + " | ".join(cells) + " |")
-    seeds = "; ".join(
-        f"{g[0]['title']}: seed{'s' if len(g) > 1 else ''} {', '.join(str(r.get('seed')) for r in g)}" for g in groups
+    """One row per recipe (its seeds' means): macro-F1 per test set any of them reports with the recipe's mean
+    over its own sets, over the sets every recipe has (when they differ) and its validation macro-F1; then ECE
+    per set, then capability pass rates."""
+    sets_of = [list(dict.fromkeys(name for r in g for name in r["sets"])) for g in groups]
+    names = list(dict.fromkeys(name for sets in sets_of for name in sets))
+    common = [name for name in names if all(name in sets for sets in sets_of)]
+    differ = any(len(sets) != len(common) for sets in sets_of)
+    partial = False
+
+    def cell(values: list[float | None], digits: int = 4, spread: bool = True) -> str:
+        nonlocal partial
+        partial |= any(v is None for v in values) and any(v is not None for v in values)
+        return seed_cell(values, digits, spread)
+
+    def mean_over(r: dict, chosen: list[str]) -> float | None:
+        if not chosen or any(name not in r["sets"] for name in chosen):
+            return None
+        return sum(r["sets"][name]["macro_f1"] for name in chosen) / len(chosen)
+
+    def per_set(group: list[dict], name: str, key: str) -> list[float | None]:
+        return [r["sets"][name].get(key) if name in r["sets"] else None for r in group]
+
+    extra = ["mean over the sets every recipe has"] if differ else []
+    head = ["recipe", "seeds", *names, "mean macro-F1", *extra, "best validation macro-F1"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+    for group, sets in zip(groups, sets_of):
+        seeds = ", ".join(str(r["seed"]) if "seed" in r else "–" for r in group)
+        cells = [cell(per_set(group, name, "macro_f1")) if name in sets else "–" for name in names]
+        cells.append(cell([mean_over(r, list(r["sets"])) for r in group]))
+        if differ:
+            cells.append(cell([mean_over(r, common) for r in group]))
+        cells.append(cell([(r.get("training") or {}).get("validation_macro_f1") for r in group]))
+        lines.append(f"| {group[0]['title']} | {seeds} | " + " | ".join(cells) + " |")
+    note = (
+        "Each cell is the mean over the recipe's seeds (± the standard deviation over seeds where it has several);"
+        " mean macro-F1 averages the test sets the recipe has."
     )
-    return lines + [
-        "",
-        f"Means over the seeds of each recipe ({seeds}); ECE is measured after temperature scaling.",
-        "",
-    ]
+    if differ:
+        lacking = "; ".join(
+            f"{g[0]['title']} lacks {', '.join(n for n in names if n not in sets)}"
+            for g, sets in zip(groups, sets_of)
+            if len(sets) < len(names)
+        )
+        fair = f", so compare them by the mean over the {len(common)} sets every recipe has" if common else ""
+        note += f" The recipes do not all report the same test sets ({lacking}): their mean macro-F1 values average"
+        note += f" different sets{fair}."
+    note += " The recipe to keep is chosen by validation macro-F1; test sets are reported once per recipe and chose"
+    note += " nothing. Validation scores compare only recipes trained on the same data (the same validation split):"
+    note += " stance_mix validates on harder sets than nli_mix."
+    lines += ["", note]
+
+    lines += ["", "ECE after temperature scaling, per test set (mean over seeds):", ""]
+    lines += ["| recipe | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for group, sets in zip(groups, sets_of):
+        cells = [cell(per_set(group, name, "ece"), digits=3) if name in sets else "–" for name in names]
+        lines.append(f"| {group[0]['title']} | " + " | ".join(cells) + " |")
+
+    caps = list(dict.fromkeys(c for g in groups for r in g for c in r.get("capabilities") or {}))
+    if caps:
+        lines += ["", "Capability pass rates (mean over seeds; – where a recipe's records lack the capability):", ""]
+        lines += ["| recipe | " + " | ".join(caps) + " |", "|---|" + "---:|" * len(caps)]
+        for group in groups:
+            rates = [cell([(r.get("capabilities") or {}).get(c) for r in group], 2, spread=False) for c in caps]
+            lines.append(f"| {group[0]['title']} | " + " | ".join(rates) + " |")
+    if partial:
+        lines += ["", "A cell marked (k/N) is the mean over the k of the recipe's N seeds whose records have it."]
+    return lines + [""]
 
 
 def bench_section(group: list[dict]) -> list[str]:

@@ -25,6 +25,7 @@ from stancekit.config import (
     SourceConfig,
     TrainConfig,
     TrainRunConfig,
+    TuneDocumentRunConfig,
 )
 from stancekit.data import READERS
 from tests.helpers import compose_config
@@ -71,7 +72,7 @@ def test_every_yaml_file_is_validated_by_a_test():
     # document/ is composed with evaluate and predict below; hparams_search/ and hydra/launcher/ (a level
     # deeper) in tests/integration/test_sweep_runs.py.
     assert groups == {"data", "model", "train", "experiment", "paths", "document", "hparams_search"}
-    scripts = {"train", "evaluate", "predict", "baseline", "calibrate", "download_data"}
+    scripts = {"train", "evaluate", "predict", "baseline", "calibrate", "download_data", "tune_document"}
     assert {p.stem for p in CONFIGS.glob("*.yaml")} == scripts
 
 
@@ -89,6 +90,7 @@ def test_default_train_config():
         ("predict", ["model_dir=/m", "input=i.jsonl", "output=o.jsonl", "paths.output_dir=/tmp/x"]),
         ("evaluate", ["model_dir=/m", "data=none", "sets=[snli,sick]", "suite=capabilities", "paths.output_dir=/x"]),
         ("baseline", ["baseline=hypothesis_only", "data=nli_mix", "paths.output_dir=/tmp/x"]),
+        ("tune_document", ["model_dir=/m", "window_sizes=[[1],[1,2,3]]", "paths.output_dir=/tmp/x"]),
     ],
 )
 def test_script_configs_compose(name, overrides):
@@ -153,6 +155,7 @@ SCRIPT_SCHEMAS = {
     "calibrate": CalibrateRunConfig,
     "baseline": BaselineRunConfig,
     "download_data": DownloadRunConfig,
+    "tune_document": TuneDocumentRunConfig,
 }
 
 

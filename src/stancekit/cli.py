@@ -1,5 +1,5 @@
-"""The ``stancekit`` command: ``stancekit train|evaluate|predict|calibrate|baseline [Hydra overrides]`` and
-``stancekit data download [Hydra overrides]``.
+"""The ``stancekit`` command: ``stancekit train|evaluate|predict|calibrate|baseline [Hydra overrides]``,
+``stancekit data download [Hydra overrides]`` and ``stancekit tune document [Hydra overrides]``.
 
 Each command runs the matching Hydra app in ``scripts/`` with the overrides passed through unchanged, so
 ``stancekit train experiment=nli_mix`` and ``python scripts/train.py experiment=nli_mix`` are the same run
@@ -25,6 +25,9 @@ COMMANDS = {
 GROUPS = {
     "data": {
         "download": ("download_data", "fetch the benchmark files into paths.data_root (configs/download_data.yaml)")
+    },
+    "tune": {
+        "document": ("tune_document", "tune document.* options on a validation split (configs/tune_document.yaml)")
     },
 }
 

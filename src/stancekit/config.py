@@ -338,6 +338,43 @@ class EvaluateRunConfig:
 
 
 @dataclass
+class TuneDocumentRunConfig:
+    """Top-level config of scripts/tune_document.py: pick document.* aggregation options on the data config's
+    validation split (FNC-1: the baseline's hold-out bodies) by the FNC-1 view. The test split is never read."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = MISSING
+    model_dir: str = MISSING
+    batch_size: int = 64
+    device: str = "auto"
+    max_length: int | None = None
+    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.infer.onnx).
+    backend: str = "torch"
+    # CPU threads; null: the physical cores this process may use.
+    num_threads: int | None = None
+    # torch backend: auto, fp32, bf16 or bf16-checked, as in scripts/evaluate.py.
+    precision: str = "auto"
+    # The document options not tuned (skip_boilerplate, min_claim_overlap, chunk_size); input must be sentences.
+    document: DocumentConfig = field(default_factory=DocumentConfig)
+    fnc: FncConfig = field(default_factory=FncConfig)
+    # The grid. Every unit is scored once, for the union of the window sets; each option is then an aggregation
+    # of cached probabilities. mean reads neither threshold nor top_k, max_evidence not top_k.
+    aggregations: list[str] = field(default_factory=lambda: ["max_evidence", "top_k_mean", "mean"])
+    thresholds: list[float] = field(
+        default_factory=lambda: [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
+    )
+    top_ks: list[int] = field(default_factory=lambda: [2, 3, 5])
+    # Window sets; [1, 2, 3] costs ~1.5x the scoring of [1, 2] (one more window per sentence, longer ones).
+    window_sizes: list[list[int]] = field(default_factory=lambda: [[1], [1, 2]])
+    # The data configs drop `unrelated` pairs from validation (the stance stage trains on related pairs); tuning
+    # keeps them, because the competition test is scored with them and a pair that passes the lexical gate
+    # wrongly changes the F1 of the label it gets. Few reach the model: the lexical gate holds most of them back.
+    keep_unrelated: bool = True
+    # Tune on the first N validation pairs only (quick runs); null: all.
+    max_documents: int | None = None
+
+
+@dataclass
 class CalibrateRunConfig:
     """Top-level config of scripts/calibrate.py: fit and store a saved model's temperature."""
 
@@ -411,6 +448,7 @@ def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="train_schema", node=TrainRunConfig)
     cs.store(name="evaluate_schema", node=EvaluateRunConfig)
+    cs.store(name="tune_document_schema", node=TuneDocumentRunConfig)
     cs.store(name="baseline_schema", node=BaselineRunConfig)
     cs.store(name="calibrate_schema", node=CalibrateRunConfig)
     cs.store(name="predict_schema", node=PredictRunConfig)

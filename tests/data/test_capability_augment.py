@@ -62,6 +62,7 @@ SUITE_VOCABULARY = sorted(
     {_bare(name).lower() for names in SUITE_NAMES.values() for name in names}
     | {phrase.lower() for triple in suite.ANTONYMS for phrase in triple}
     | {sentence.lower() for sentence in suite.FILLER}
+    | {line.lower() for line in suite.CONTENT_FREE if line}
 )
 
 

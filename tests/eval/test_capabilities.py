@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from stancekit.eval.capabilities import GENERATORS, generate_suite, mean_pass_rate, run_suite
+from stancekit.eval.capabilities import CONTENT_FREE, GENERATORS, generate_suite, mean_pass_rate, run_suite
 from stancekit.labels import LABEL2ID, LABELS
 
 SUITE = generate_suite(0)
@@ -19,7 +19,7 @@ def test_suite_is_a_few_hundred_pairs_and_deterministic():
     assert generate_suite(0) == SUITE and generate_suite(1) != SUITE
     assert set(SUITE) == set(GENERATORS)
     for cases in SUITE.values():
-        assert cases and all(c.expected in LABELS or c.expected == "not_confident" for c in cases)
+        assert cases and all(c.expected in LABELS or c.expected in ("not_confident", "no_stance") for c in cases)
 
 
 def test_negation_labels():
@@ -125,6 +125,8 @@ def oracle(pairs):
     out = []
     for pair in pairs:
         expected = lookup[pair]
+        if expected == "no_stance":
+            expected = "neutral"
         row = np.full(3, 1 / 3) if expected == "not_confident" else np.eye(3)[LABEL2ID[expected]]
         out.append(row)
     return np.array(out)
@@ -141,8 +143,21 @@ def test_always_support_fails_where_it_should():
     assert result["symmetry"]["pass_rate"] == 0.0
     assert result["irrelevant_evidence"]["pass_rate"] == 0.0
     assert result["premise_blanked"]["pass_rate"] == 0.0  # confident with no evidence
+    assert result["content_free_evidence"]["pass_rate"] == 0.0  # a confident support with nothing to go on
     assert result["paraphrase"]["pass_rate"] == 1.0  # consistent, if useless
     n_support = sum(c.expected == "support" for c in SUITE["numbers"])
     assert result["numbers"]["pass_rate"] == pytest.approx(n_support / len(SUITE["numbers"]))
     failure = result["symmetry"]["failures"][0]
     assert failure["predicted"] == "support" and failure["expected"] == "contradict"
+
+
+def test_content_free_evidence_allows_neutral_but_no_confident_stance():
+    cases = SUITE["content_free_evidence"]
+    assert cases and all(c.premise in CONTENT_FREE and c.expected == "no_stance" for c in cases)
+    confident_neutral = run_suite(lambda pairs: np.tile([0.02, 0.03, 0.95], (len(pairs), 1)))
+    assert confident_neutral["content_free_evidence"]["pass_rate"] == 1.0
+    assert confident_neutral["premise_blanked"]["pass_rate"] == 0.0  # the stricter probe: no confident label
+    unsure = run_suite(lambda pairs: np.tile([0.45, 0.40, 0.15], (len(pairs), 1)))
+    assert unsure["content_free_evidence"]["pass_rate"] == 1.0  # a support below the threshold claims nothing
+    contradicting = run_suite(lambda pairs: np.tile([0.1, 0.6, 0.3], (len(pairs), 1)))
+    assert contradicting["content_free_evidence"]["pass_rate"] == 0.0

@@ -53,11 +53,16 @@ def test_a_run_folder_becomes_a_record_and_a_table(trained_run, tmp_path):
     assert missing.returncode != 0 and "needs --command" in missing.stderr
 
 
-def _record(title: str, seed: int, sets: dict[str, float]) -> dict:
+def _record(title: str, seed: int, sets: dict[str, float], caps: dict | None = None, val: float | None = None) -> dict:
+    """A quality record: each set's accuracy is its macro-F1 + 0.01 and its ECE a tenth of it."""
     machine = {"cpu": "cpu", "physical_cores": 2}
-    blocks = {name: {"n": 10, "accuracy": f1 + 0.01, "macro_f1": f1, "ece": 0.05} for name, f1 in sets.items()}
+    blocks = {name: {"n": 10, "accuracy": f1 + 0.01, "macro_f1": f1, "ece": f1 / 10} for name, f1 in sets.items()}
     head = {"kind": "quality", "title": title, "command": "c", "date": "2026-12-01", "machine": machine}
-    return head | {"seed": seed, "sets": blocks}
+    record = head | {"seed": seed, "sets": blocks, "capabilities": caps or {}}
+    if val is None:
+        return record
+    training = {"validation_macro_f1": val, "train_seconds": 60.0, "train_examples": 100, "temperature": 1.0}
+    return record | {"training": training}
 
 
 def test_recipes_side_by_side_and_sets_added_from_another_evaluation(tmp_path):
@@ -65,13 +70,54 @@ def test_recipes_side_by_side_and_sets_added_from_another_evaluation(tmp_path):
     folder.mkdir()
     block = {"n": 5, "accuracy": 0.6, "macro_f1": 0.5, "ece": 0.1, "confusion_matrix": [[1]]}
     (folder / "metrics.json").write_text(json.dumps({"sets": {"mnli_mm": block}}))
-    first = results.add_sets(_record("A", 42, {"s1": 0.7, "s2": 0.3}), folder, "python scripts/evaluate.py x")
+    first = _record("A", 42, {"s1": 0.7, "s2": 0.3}, {"negation": 0.5, "symmetry": 1.0}, val=0.66)
+    first = results.add_sets(first, folder, "python scripts/evaluate.py x")
     assert first["sets"]["mnli_mm"] == {"n": 5, "accuracy": 0.6, "macro_f1": 0.5, "ece": 0.1}
     with pytest.raises(ValueError, match="already has the sets"):
         results.add_sets(first, folder, "again")
-    second = results.add_sets(_record("A", 43, {"s1": 0.8, "s2": 0.5}), folder, "python scripts/evaluate.py y")
-    page = results.render([first, second, _record("B", 42, {"s1": 0.9, "s2": 0.6})])
-    assert "### Recipes side by side" in page
-    assert "| s1 | 10 | 0.7600 / **0.7500** / 0.0500 | 0.9100 / **0.9000** / 0.0500 |" in page
-    assert "| mnli_mm | 5 | 0.6000 / **0.5000** / 0.1000 | – |" in page
+    second = _record("A", 43, {"s1": 0.8, "s2": 0.5}, {"negation": 0.7}, val=0.70)  # no symmetry in this seed
+    second = results.add_sets(second, folder, "python scripts/evaluate.py y")
+    # B: one seed, no mnli_mm, no symmetry but numbers, no training block.
+    only = _record("B", 42, {"s1": 0.9, "s2": 0.6}, {"negation": 0.9, "numbers": 0.4})
+    page = results.render([second, only, first])
+    side = page.split("### Recipes side by side\n\n")[1].split("\n### ")[0]
+    tables = [block.splitlines() for block in side.split("\n\n") if block.startswith("|")]
+    assert len(tables) == 3
+    # A: s1 0.7, 0.8 -> 0.75 ± 0.05·√2; s2 0.3, 0.5 -> 0.4 ± 0.1·√2; own mean 0.5, 0.6 -> 0.55 ± 0.0707; over s1, s2
+    # 0.5, 0.65 -> 0.575 ± 0.075·√2; validation 0.66, 0.70 -> 0.68 ± 0.02·√2. B: one seed, so plain means.
+    assert tables[0] == [
+        "| recipe | seeds | s1 | s2 | mnli_mm | mean macro-F1 | mean over the sets every recipe has "
+        "| best validation macro-F1 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| A | 42, 43 | 0.7500 ± 0.0707 | 0.4000 ± 0.1414 | 0.5000 ± 0.0000 | 0.5500 ± 0.0707 | 0.5750 ± 0.1061 "
+        "| 0.6800 ± 0.0283 |",
+        "| B | 42 | 0.9000 | 0.6000 | – | 0.7500 | 0.7500 | – |",
+    ]
+    assert "(B lacks mnli_mm): their mean macro-F1 values average different sets, so compare them by the mean" in side
+    assert "The recipe to keep is chosen by validation macro-F1; test sets are reported once per recipe" in side
+    # ECE a tenth of macro-F1 (mnli_mm's from the added evaluation): A s1 0.07, 0.08; s2 0.03, 0.05.
+    assert tables[1] == [
+        "| recipe | s1 | s2 | mnli_mm |",
+        "|---|---:|---:|---:|",
+        "| A | 0.075 ± 0.007 | 0.040 ± 0.014 | 0.100 ± 0.000 |",
+        "| B | 0.090 | 0.060 | – |",
+    ]
+    # Capabilities: the union in first-seen order; A's symmetry only from seed 42 (1 of 2 seeds).
+    assert tables[2] == [
+        "| recipe | negation | symmetry | numbers |",
+        "|---|---:|---:|---:|",
+        "| A | 0.60 | 1.00 (1/2) | – |",
+        "| B | 0.90 | – | 0.40 |",
+    ]
+    assert "A cell marked (k/N) is the mean over the k of the recipe's N seeds" in side
+    # Each recipe keeps its own section, and the added evaluation its command.
+    assert "### A (seeds 42, 43: mean ± std)" in page and "### B (seed 42)" in page
+    assert "| s1 | 10 | 0.7600 ± 0.0707 | 0.7500 ± 0.0707 | 0.7000 | 0.8000 |" in page
     assert "mnli_mm: `python scripts/evaluate.py x`" in page
+
+
+def test_recipes_on_the_same_sets_need_no_common_mean():
+    page = results.render([_record("A", 42, {"s1": 0.7, "s2": 0.3}), _record("B", 42, {"s1": 0.9, "s2": 0.6})])
+    assert "| recipe | seeds | s1 | s2 | mean macro-F1 | best validation macro-F1 |" in page
+    assert "| A | 42 | 0.7000 | 0.3000 | 0.5000 | – |" in page
+    assert "every recipe has" not in page and "(k/N)" not in page and "Capability pass rates" not in page

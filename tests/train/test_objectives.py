@@ -102,7 +102,8 @@ def test_bias_model_is_out_of_fold_and_finds_a_claim_only_shortcut():
 
 
 def test_teacher_logits_are_computed_once_and_cached(stance_model_dir, tmp_path, monkeypatch):
-    pairs = shuffled_sample_pairs()[:20]
+    # An empty premise is a training pair like any other (the capability augmentation makes them).
+    pairs = shuffled_sample_pairs()[:19] + [("", "The minister resigned.")]
     first = teacher_logits(stance_model_dir, pairs, tmp_path, max_length=64)
     assert first.shape == (20, 3) and len(list((tmp_path / "teacher").glob("*.npy"))) == 1
 

@@ -61,7 +61,7 @@ deterministic stub and used with any pair model.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -330,6 +330,36 @@ def _result(probs: np.ndarray, evidence: list[Evidence], n_sentences: int, n_uni
     )
 
 
+def _chunks(items: list[DocumentItem], size: int, progress: bool):
+    """``items`` in slices of ``size`` (one scorer call each), with a progress bar over them if asked."""
+    starts = range(0, len(items), size)
+    for begin in tqdm(starts, desc="documents", unit="chunk", disable=not progress or len(starts) < 2):
+        yield items[begin : begin + size]
+
+
+def unit_probabilities(
+    scorer: Any, items: Sequence[DocumentItem], config: Any = None, *, progress: bool = False, **overrides: Any
+) -> Iterator[tuple[list[tuple[Sentence, int, int]], np.ndarray]]:
+    """Per item (input order) its kept units ``(span, first, last)`` and their probabilities (units x 3), one
+    scorer call per ``chunk_size`` items as they are consumed: ``aggregate`` can try many options on them."""
+    options = resolve_options(config, **overrides)
+    if options.input != "sentences":
+        raise ValueError(f"unit probabilities need document.input=sentences, not {options.input!r}")
+    return _unit_probabilities(as_scorer(scorer), _check_items(items), options, progress)
+
+
+def _unit_probabilities(scorer: Scorer, items: list[DocumentItem], options: DocumentConfig, progress: bool):
+    windows, skip, overlap = options.window_sizes, options.skip_boilerplate, options.min_claim_overlap
+    for chunk in _chunks(items, options.chunk_size, progress):
+        units = [related_units(c, d, document_units(d, windows, skip_boilerplate=skip), overlap) for c, d in chunk]
+        pairs = [(span.text, claim) for (claim, _), doc_units in zip(chunk, units) for span, _, _ in doc_units]
+        probs = _score(scorer, pairs)
+        offset = 0
+        for doc_units in units:
+            yield doc_units, probs[offset : offset + len(doc_units)]
+            offset += len(doc_units)
+
+
 def predict_documents(
     scorer: Any, items: Sequence[DocumentItem], config: Any = None, *, progress: bool = False, **overrides: Any
 ) -> list[DocumentResult]:
@@ -345,41 +375,22 @@ def predict_documents(
     options = resolve_options(config, **overrides)
     items = _check_items(items)
     scorer = as_scorer(scorer)
-    results: list[DocumentResult] = []
-    starts = range(0, len(items), options.chunk_size)
-    for begin in tqdm(starts, desc="documents", unit="chunk", disable=not progress or len(starts) < 2):
-        chunk = items[begin : begin + options.chunk_size]
-        if options.input != "sentences":
-            premises = [
-                document if options.input == "truncated" else selected_text(claim, document, options.selected_sentences)
-                for claim, document in chunk
-            ]
-            probs = _score(scorer, [(p, claim) for p, (claim, _) in zip(premises, chunk)])
-            results.extend(_result(row, [], 0, 1) for row in probs)
-            continue
-        units = [
-            related_units(
-                claim,
-                document,
-                document_units(document, options.window_sizes, skip_boilerplate=options.skip_boilerplate),
-                options.min_claim_overlap,
+    if options.input == "sentences":
+        scored = _unit_probabilities(scorer, items, options, progress)
+        return [
+            _result(
+                aggregate(probs, options), select_evidence(units, probs, options), len(split_sentences(doc)), len(units)
             )
+            for (_, doc), (units, probs) in zip(items, scored)
+        ]
+    results: list[DocumentResult] = []
+    for chunk in _chunks(items, options.chunk_size, progress):
+        premises = [
+            document if options.input == "truncated" else selected_text(claim, document, options.selected_sentences)
             for claim, document in chunk
         ]
-        pairs = [(span.text, claim) for (claim, _), doc_units in zip(chunk, units) for span, _, _ in doc_units]
-        probs = _score(scorer, pairs)
-        offset = 0
-        for (_, document), doc_units in zip(chunk, units):
-            unit_probs = probs[offset : offset + len(doc_units)]
-            offset += len(doc_units)
-            results.append(
-                _result(
-                    aggregate(unit_probs, options),
-                    select_evidence(doc_units, unit_probs, options),
-                    len(split_sentences(document)),
-                    len(doc_units),
-                )
-            )
+        probs = _score(scorer, [(p, claim) for p, (claim, _) in zip(premises, chunk)])
+        results.extend(_result(row, [], 0, 1) for row in probs)
     return results
 
 

@@ -62,7 +62,8 @@ ANTONYMS = [
 
 @dataclass(frozen=True)
 class Case:
-    """One probe. ``expected`` is a label, or ``"not_confident"`` for the premise-blanked probe.
+    """One probe. ``expected`` is a label, ``"not_confident"`` for the premise-blanked probe, or
+    ``"no_stance"`` (neither support nor contradict reaches the threshold) for content-free evidence.
 
     ``group`` ties cases that are judged together (paraphrase and symmetry pairs)."""
 
@@ -270,6 +271,29 @@ def _blank_premise(rng: random.Random) -> list[Case]:
     return [Case("premise_blanked", "", claim, "not_confident") for claim in claims]
 
 
+# Page furniture with no content: what a scraper hands over when an article body failed to load.
+CONTENT_FREE = [
+    "",
+    "Image courtesy of AFP",
+    "Get the latest headlines delivered to your inbox.",
+    "Tap here to continue reading.",
+    "Sponsored content",
+    "Terms of use | Privacy policy",
+    "Send this article to a friend.",
+    "Sorry, this content failed to load. Refresh the page to try again.",
+]
+
+
+def _content_free(rng: random.Random) -> list[Case]:
+    """Empty or content-free evidence: the model may say neutral (there is nothing to go on), even
+    confidently, but never a confident support or contradict (issue #15's criterion; ``premise_blanked``
+    asks more, no confident label at all)."""
+    claims = [f"{person} signed {rng.choice(DOCUMENTS)}." for person in PEOPLE[:8]] + [
+        f"{org[0].upper() + org[1:]} {rng.choice(ANTONYMS)[0]}." for org in ORGS
+    ]
+    return [Case("content_free_evidence", rng.choice(CONTENT_FREE), claim, "no_stance") for claim in claims]
+
+
 # Reported speech: (frame, label of the embedded claim). A report that the claim was denied contradicts it, one
 # that it was confirmed supports it, a refusal to comment leaves it open. ``{speaker}`` is an organisation or a
 # person other than the one the claim is about.
@@ -319,6 +343,7 @@ GENERATORS: dict[str, Callable[[random.Random], list[Case]]] = {
     "symmetry": _symmetry,
     "irrelevant_evidence": _irrelevant,
     "premise_blanked": _blank_premise,
+    "content_free_evidence": _content_free,
     "reported_speech": _reported_speech,
 }
 
@@ -326,6 +351,7 @@ CRITERIA = {
     "paraphrase": "same label for both paraphrases of the premise",
     "symmetry": "contradict in both directions",
     "premise_blanked": "top probability below {threshold} with an empty premise",
+    "content_free_evidence": "support and contradict each below {threshold} (empty or boilerplate evidence)",
 }
 
 
@@ -388,6 +414,9 @@ def _judge(unit: list[Case], predicted: dict, threshold: float) -> bool:
         return len({predicted[id(c)][0] for c in unit}) == 1
     if first.expected == "not_confident":
         return predicted[id(first)][1] < threshold
+    if first.expected == "no_stance":
+        label, confidence = predicted[id(first)]
+        return label == "neutral" or confidence < threshold
     return all(predicted[id(c)][0] == c.expected for c in unit)
 
 

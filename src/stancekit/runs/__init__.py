@@ -6,9 +6,11 @@ from .calibrate import calibrate_model
 from .common import Report, check_mode
 from .evaluate import evaluate_documents, evaluate_model
 from .predict import predict_documents_file, predict_file
+from .tune_document import TuneReport, tune_document_options
 
 __all__ = [
     "Report",
+    "TuneReport",
     "calibrate_model",
     "check_mode",
     "evaluate_baseline",
@@ -16,4 +18,5 @@ __all__ = [
     "evaluate_model",
     "predict_documents_file",
     "predict_file",
+    "tune_document_options",
 ]

@@ -107,7 +107,8 @@ def teacher_logits(
     # The wrapper's default precision: bf16 with an fp32 recheck of close calls where the CPU has native bf16,
     # so the teacher's labels are fp32's and its probabilities within ~0.02 of them, at about half the time.
     teacher = StanceClassifier.from_pretrained(str(teacher_dir), batch_size=batch_size, max_length=max_length)
-    logits = np.asarray(teacher.predict_logits(list(pairs)), dtype=np.float32)
+    # Empty premises are training pairs too (data.augment.capabilities: no evidence means neutral).
+    logits = np.asarray(teacher.predict_logits(list(pairs), allow_empty_premise=True), dtype=np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
