@@ -2,6 +2,7 @@
 
 Layers, lowest first (a module may import its own package and lower layers only):
 
+    config_groups                          the config groups' schemas (config re-exports them)
     labels, config, artifacts, system,     shared by everything
     version
     data, models                           sources -> pairs; base models, tokens, model folders
@@ -23,6 +24,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "stancekit"
 LAYERS = [
+    {"config_groups"},
     {"labels", "config", "artifacts", "system", "version"},
     {"data", "models"},
     {"eval"},

@@ -21,43 +21,18 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..labels import LABELS, Pair
-
-PEOPLE = [
-    "Maria Lopez",
-    "Ahmed Karimi",
-    "Elena Petrova",
-    "John Okafor",
-    "Lin Wei",
-    "Sofia Rossi",
-    "David Cohen",
-    "Amara Diallo",
-    "Tomas Novak",
-    "Priya Raman",
-    "Lukas Weber",
-    "Hana Sato",
-]
-TEAMS = [
-    "Riverton United",
-    "the Harbor Hawks",
-    "FC Aldmark",
-    "the Northside Lions",
-    "Eastvale City",
-    "the Mountain Rams",
-]
-ORGS = ["the central bank", "the city council", "the ministry", "the airline", "the university", "the company"]
-CITIES = ["Lisbon", "Nairobi", "Oslo", "Manila", "Quito", "Tallinn", "Accra", "Hanoi"]
-GROUPS = ["senators", "board members", "council members", "delegates", "judges", "shareholders"]
-DOCUMENTS = ["the peace agreement", "the trade deal", "the climate pledge", "the budget", "the merger contract"]
-
-# (premise verb phrase, contradicting antonym, supporting synonym) about an organisation's "thing".
-ANTONYMS = [
-    ("raised interest rates", "lowered interest rates", "increased interest rates"),
-    ("approved the proposal", "rejected the proposal", "accepted the proposal"),
-    ("opened a new office", "closed its only office", "launched a new office"),
-    ("expanded the program", "scrapped the program", "enlarged the program"),
-    ("hired more staff", "laid off staff", "took on more staff"),
-    ("increased its budget", "cut its budget", "raised its budget"),
-]
+from .capability_vocabulary import (  # noqa: F401  (re-exported: the suite's vocabulary, for tests and tools)
+    ANTONYMS,
+    CITIES,
+    CONTENT_FREE,
+    DOCUMENTS,
+    FILLER,
+    GROUPS,
+    ORGS,
+    PEOPLE,
+    REPORTED_FRAMES,
+    TEAMS,
+)
 
 
 @dataclass(frozen=True)
@@ -213,20 +188,6 @@ def _symmetry(rng: random.Random) -> list[Case]:
     return out
 
 
-FILLER = [
-    "Heavy rain is expected across the coastal region over the weekend, forecasters said.",
-    "The local football club unveiled a new kit designed by students from the art college.",
-    "A museum in the old town reopened after two years of renovation work on its roof.",
-    "Farmers reported a strong harvest of apples and pears despite a dry start to the summer.",
-    "The orchestra will perform a program of early symphonies at the cathedral next month.",
-    "Engineers finished testing the new tram line, which links the station to the harbour.",
-    "A bakery on the main square won a regional prize for its sourdough bread.",
-    "The zoo welcomed two red panda cubs, the first born there in a decade.",
-    "Volunteers planted three hundred trees along the river path on Saturday morning.",
-    "The public library extended its opening hours during the exam period.",
-]
-
-
 def _news_sentences(rng: random.Random, avoid: str) -> list[str]:
     """Wire-style sentences about other people, organisations and places than ``avoid`` mentions."""
     people = [p for p in PEOPLE if p not in avoid]
@@ -271,19 +232,6 @@ def _blank_premise(rng: random.Random) -> list[Case]:
     return [Case("premise_blanked", "", claim, "not_confident") for claim in claims]
 
 
-# Page furniture with no content: what a scraper hands over when an article body failed to load.
-CONTENT_FREE = [
-    "",
-    "Image courtesy of AFP",
-    "Get the latest headlines delivered to your inbox.",
-    "Tap here to continue reading.",
-    "Sponsored content",
-    "Terms of use | Privacy policy",
-    "Send this article to a friend.",
-    "Sorry, this content failed to load. Refresh the page to try again.",
-]
-
-
 def _content_free(rng: random.Random) -> list[Case]:
     """Empty or content-free evidence: the model may say neutral (there is nothing to go on), even
     confidently, but never a confident support or contradict (issue #15's criterion; ``premise_blanked``
@@ -292,18 +240,6 @@ def _content_free(rng: random.Random) -> list[Case]:
         f"{org[0].upper() + org[1:]} {rng.choice(ANTONYMS)[0]}." for org in ORGS
     ]
     return [Case("content_free_evidence", rng.choice(CONTENT_FREE), claim, "no_stance") for claim in claims]
-
-
-# Reported speech: (frame, label of the embedded claim). A report that the claim was denied contradicts it, one
-# that it was confirmed supports it, a refusal to comment leaves it open. ``{speaker}`` is an organisation or a
-# person other than the one the claim is about.
-REPORTED_FRAMES = [
-    ("{speaker} denied reports that {claim}.", "contradict"),
-    ("{speaker} said it was not true that {claim}.", "contradict"),
-    ("{speaker} confirmed reports that {claim}.", "support"),
-    ("{speaker} confirmed that {claim}.", "support"),
-    ("{speaker} refused to comment on reports that {claim}.", "neutral"),
-]
 
 
 def _reported_claims(rng: random.Random, person: str) -> list[str]:

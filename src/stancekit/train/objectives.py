@@ -31,9 +31,13 @@ from pathlib import Path
 
 import numpy as np
 from datasets import Dataset
+from sklearn.model_selection import StratifiedKFold
 
 from ..artifacts import atomic_path
+from ..eval.baselines import TfidfBaseline
+from ..infer.classifier import StanceClassifier
 from ..labels import LABELS
+from ..models.folder import read_metadata
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +53,6 @@ def bias_log_probs(hypotheses: Sequence[str], labels: Sequence[int], folds: int 
     Each fold's pairs are scored by a model fitted on the other folds (stratified by label), so no pair's
     bias score comes from a model that memorised it.
     """
-    from sklearn.model_selection import StratifiedKFold
-
-    from ..eval.baselines import TfidfBaseline
-
     hypotheses, labels = list(hypotheses), np.asarray(labels)
     counts = np.bincount(labels, minlength=len(LABELS))
     folds = int(min(folds, counts[counts > 0].min()))
@@ -71,8 +71,6 @@ def bias_log_probs(hypotheses: Sequence[str], labels: Sequence[int], folds: int 
 # ------------------------------------------------------------------------------------------- the teacher
 def teacher_cache_key(teacher_dir: str | Path, pairs: Sequence[tuple[str, str]], max_length: int) -> str:
     """A key that changes whenever the teacher's weights, the pairs (and their order) or the max length do."""
-    from ..models.folder import read_metadata
-
     digest = hashlib.sha256()
     weights = read_metadata(Path(teacher_dir)).get("weights_sha256")
     # A folder without a recorded hash (not made by stancekit) is keyed by its resolved path instead.
@@ -94,8 +92,6 @@ def teacher_logits(
     batch_size: int = 64,
 ) -> np.ndarray:
     """The teacher's logits (n x 3, LABELS order, before its temperature) for ``pairs``, cached on disk."""
-    from ..infer.classifier import StanceClassifier
-
     key = teacher_cache_key(teacher_dir, pairs, max_length)
     path = Path(cache_dir) / "teacher" / f"{key}.npy"
     if path.exists():
