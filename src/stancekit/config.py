@@ -51,12 +51,9 @@ class TrainRunConfig:
 
 
 @dataclass
-class EvaluateRunConfig:
-    """Top-level config of scripts/evaluate.py."""
+class LoadedModelConfig:
+    """How a script that loads a saved model runs it (evaluate, predict, tune_document): one home for these."""
 
-    paths: PathsConfig = field(default_factory=PathsConfig)
-    data: DataConfig = MISSING
-    model_dir: str = MISSING
     batch_size: int = 64
     device: str = "auto"
     max_length: int | None = None
@@ -67,6 +64,15 @@ class EvaluateRunConfig:
     # torch backend: auto (bf16 with an fp32 recheck of close calls on CPUs with native bf16, else fp32),
     # fp32, bf16 or bf16-checked; see stancekit.StanceClassifier.
     precision: str = "auto"
+
+
+@dataclass
+class EvaluateRunConfig(LoadedModelConfig):
+    """Top-level config of scripts/evaluate.py."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = MISSING
+    model_dir: str = MISSING
     # pairs: premise/hypothesis pairs; document: premise is a document, scored as `document` says (+ FNC view).
     mode: str = "pairs"
     document: DocumentConfig = field(default_factory=DocumentConfig)
@@ -78,22 +84,13 @@ class EvaluateRunConfig:
 
 
 @dataclass
-class TuneDocumentRunConfig:
+class TuneDocumentRunConfig(LoadedModelConfig):
     """Top-level config of scripts/tune_document.py: pick document.* aggregation options on the data config's
     validation split (FNC-1: the baseline's hold-out bodies) by the FNC-1 view. The test split is never read."""
 
     paths: PathsConfig = field(default_factory=PathsConfig)
     data: DataConfig = MISSING
     model_dir: str = MISSING
-    batch_size: int = 64
-    device: str = "auto"
-    max_length: int | None = None
-    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.infer.onnx).
-    backend: str = "torch"
-    # CPU threads; null: the physical cores this process may use.
-    num_threads: int | None = None
-    # torch backend: auto, fp32, bf16 or bf16-checked, as in scripts/evaluate.py.
-    precision: str = "auto"
     # The document options not tuned (skip_boilerplate, min_claim_overlap, chunk_size); input must be sentences.
     document: DocumentConfig = field(default_factory=DocumentConfig)
     fnc: FncConfig = field(default_factory=FncConfig)
@@ -139,7 +136,7 @@ class BaselineRunConfig:
 
 
 @dataclass
-class PredictRunConfig:
+class PredictRunConfig(LoadedModelConfig):
     """Top-level config of scripts/predict.py."""
 
     paths: PathsConfig = field(default_factory=PathsConfig)
@@ -152,16 +149,6 @@ class PredictRunConfig:
     id_field: str | None = None
     # Bad lines: "raise" or "skip" (left out of the output, written to <run dir>/skipped_rows.jsonl).
     on_error: str = "raise"
-    batch_size: int = 64
-    device: str = "auto"
-    max_length: int | None = None
-    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.infer.onnx).
-    backend: str = "torch"
-    # CPU threads; null: the physical cores this process may use.
-    num_threads: int | None = None
-    # torch backend: auto (bf16 with an fp32 recheck of close calls on CPUs with native bf16, else fp32),
-    # fp32, bf16 or bf16-checked; see stancekit.StanceClassifier.
-    precision: str = "auto"
     # pairs: premise_field/hypothesis_field per line; document: a claim and a whole document per line,
     # each taken from the first of these fields that the line has.
     mode: str = "pairs"
