@@ -26,6 +26,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))  # bench/ is not a package: its scripts import each other by file name
 
 import inference as inference_bench  # noqa: E402
+import serve as serve_bench  # noqa: E402
 import train as train_bench  # noqa: E402
 
 from stancekit.artifacts import write_json, write_text  # noqa: E402
@@ -33,7 +34,8 @@ from stancekit.config import PROJECT_ROOT  # noqa: E402
 
 RECORDS = PROJECT_ROOT / "docs" / "results"
 RESULTS_MD = PROJECT_ROOT / "docs" / "results.md"
-KINDS = ("quality", "documents", "inference", "train")
+KINDS = ("quality", "documents", "inference", "train", "serve")
+BENCHES = {"inference": inference_bench, "train": train_bench, "serve": serve_bench}
 
 
 # ---------------------------------------------------------------------------------------------- records
@@ -118,7 +120,7 @@ def _fnc(block: dict) -> dict:
 
 
 def bench_record(path: Path, title: str) -> dict:
-    """A bench JSON (bench/inference.py or bench/train.py) as it is, with its kind and the commit.
+    """A bench JSON (bench/inference.py, bench/train.py or bench/serve.py) as it is, with its kind and the commit.
 
     A JSON from before the benches recorded CPU features gets this machine's, but only when its CPU model and
     core counts are this machine's too (records are made where the bench ran).
@@ -127,7 +129,7 @@ def bench_record(path: Path, title: str) -> dict:
     here = inference_bench.machine()
     if all(data["machine"].get(k) == here[k] for k in ("cpu", "physical_cores", "logical_cpus")):
         data["machine"].setdefault("features", here["features"])
-    kind = "inference" if "bench/inference.py" in data["command"] else "train"
+    kind = next(k for k in BENCHES if f"bench/{k}.py" in data["command"])
     return {"kind": kind, "title": title, "commit": commit(), **data}
 
 
@@ -320,8 +322,10 @@ def side_by_side(groups: list[list[dict]]) -> list[str]:
 
 def bench_section(group: list[dict]) -> list[str]:
     r = group[0]
-    table = inference_bench.table if r["kind"] == "inference" else train_bench.table
-    return [f"### {r['title']}", "", provenance(r), "", table(r["rows"]), ""]
+    lines = [f"### {r['title']}", "", provenance(r), "", BENCHES[r["kind"]].table(r["rows"]), ""]
+    if r.get("goals"):  # bench/serve.py: the issue's goals with the numbers reached
+        lines += [f"- {goal}" for goal in r["goals"]] + [""]
+    return lines
 
 
 HEADINGS = {
@@ -329,12 +333,14 @@ HEADINGS = {
     "documents": "## Document-level stance (FNC-1 view)",
     "inference": "## Speed and memory: inference",
     "train": "## Speed and memory: training",
+    "serve": "## Serving under load",
 }
 SECTIONS = {
     "quality": quality_section,
     "documents": documents_section,
     "inference": bench_section,
     "train": bench_section,
+    "serve": bench_section,
 }
 
 

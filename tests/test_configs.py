@@ -22,6 +22,7 @@ from stancekit.config import (
     ModelConfig,
     PathsConfig,
     PredictRunConfig,
+    ServeRunConfig,
     SourceConfig,
     TrainConfig,
     TrainRunConfig,
@@ -72,7 +73,7 @@ def test_every_yaml_file_is_validated_by_a_test():
     # document/ is composed with evaluate and predict below; hparams_search/ and hydra/launcher/ (a level
     # deeper) in tests/integration/test_sweep_runs.py.
     assert groups == {"data", "model", "train", "experiment", "paths", "document", "hparams_search"}
-    scripts = {"train", "evaluate", "predict", "baseline", "calibrate", "download_data", "tune_document"}
+    scripts = {"train", "evaluate", "predict", "baseline", "calibrate", "download_data", "tune_document", "serve"}
     assert {p.stem for p in CONFIGS.glob("*.yaml")} == scripts
 
 
@@ -91,6 +92,7 @@ def test_default_train_config():
         ("evaluate", ["model_dir=/m", "data=none", "sets=[snli,sick]", "suite=capabilities", "paths.output_dir=/x"]),
         ("baseline", ["baseline=hypothesis_only", "data=nli_mix", "paths.output_dir=/tmp/x"]),
         ("tune_document", ["model_dir=/m", "window_sizes=[[1],[1,2,3]]", "paths.output_dir=/tmp/x"]),
+        ("serve", ["model_dir=/m", "port=0", "limits.max_pairs=8", "document.threshold=0.7", "paths.output_dir=/x"]),
     ],
 )
 def test_script_configs_compose(name, overrides):
@@ -156,6 +158,7 @@ SCRIPT_SCHEMAS = {
     "baseline": BaselineRunConfig,
     "download_data": DownloadRunConfig,
     "tune_document": TuneDocumentRunConfig,
+    "serve": ServeRunConfig,
 }
 
 

@@ -10,6 +10,7 @@ Layers, lowest first (a module may import its own package and lower layers only)
     document                               a claim against a whole document (pure aggregation)
     infer                                  StanceClassifier and its backends
     train                                  the recipe
+    serve                                  the HTTP service around a loaded model
     runs                                   the library side of the scripts
     cli, __init__, __main__                entry points
 """
@@ -31,6 +32,7 @@ LAYERS = [
     {"document"},
     {"infer"},
     {"train"},
+    {"serve"},
     {"runs"},
     {"cli", "__init__", "__main__"},
 ]

@@ -1,4 +1,4 @@
-"""The ``stancekit`` command: ``stancekit train|evaluate|predict|calibrate|baseline [Hydra overrides]``,
+"""The ``stancekit`` command: ``stancekit train|evaluate|predict|calibrate|baseline|serve [Hydra overrides]``,
 ``stancekit data download [Hydra overrides]`` and ``stancekit tune document [Hydra overrides]``.
 
 Each command runs the matching Hydra app in ``scripts/`` with the overrides passed through unchanged, so
@@ -20,6 +20,7 @@ COMMANDS = {
     "predict": "label an unlabelled JSONL file (configs/predict.yaml)",
     "calibrate": "fit a saved model's temperature on a validation split (configs/calibrate.yaml)",
     "baseline": "score a reference baseline like a model (configs/baseline.yaml)",
+    "serve": "serve a saved model: web page and JSON API (configs/serve.yaml)",
 }
 # Commands with a subcommand: `stancekit data download` runs scripts/download_data.py.
 GROUPS = {

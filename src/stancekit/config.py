@@ -158,6 +158,45 @@ class PredictRunConfig(LoadedModelConfig):
 
 
 @dataclass
+class ServeLimits:
+    """What one request may hold; over a limit is a 413 naming it (see stancekit.serve)."""
+
+    # Pairs in one POST /v1/pairs.
+    max_pairs: int = 256
+    # Characters in one text: an evidence or a claim of /v1/pairs, the claim of /v1/document.
+    max_text_chars: int = 5000
+    # Characters in the document of /v1/document (a long news feature is ~30k).
+    max_document_chars: int = 100_000
+    # Bytes in a request body, checked before it is parsed (declared Content-Length and bytes received).
+    max_request_bytes: int = 1_000_000
+    # A request not answered within this many seconds gets 503; the worker goes on with the others.
+    timeout_s: float = 30.0
+
+
+@dataclass
+class ServeRunConfig(LoadedModelConfig):
+    """Top-level config of scripts/serve.py: serve a saved model over HTTP (stancekit.serve)."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    model_dir: str = MISSING
+    # Loopback by default: exposing the service is a deliberate choice (host=0.0.0.0).
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Cross-request batching: requests arriving within max_wait_ms of the first waiting one share one
+    # length-sorted forward pass of at most max_batch_pairs pairs. batching=false: one request per pass.
+    batching: bool = True
+    max_wait_ms: float = 5.0
+    max_batch_pairs: int = 512
+    # min_confidence of a request that gives none (0: never abstain).
+    min_confidence: float = 0.0
+    limits: ServeLimits = field(default_factory=ServeLimits)
+    # How /v1/document scores an article (its request may not change these).
+    document: DocumentConfig = field(default_factory=DocumentConfig)
+    # uvicorn's log level (info logs every request).
+    log_level: str = "warning"
+
+
+@dataclass
 class DownloadRunConfig:
     """Top-level config of scripts/download_data.py: fetch the benchmark files into ``paths.data_root``."""
 
@@ -180,6 +219,7 @@ def register_configs() -> None:
     cs.store(name="calibrate_schema", node=CalibrateRunConfig)
     cs.store(name="predict_schema", node=PredictRunConfig)
     cs.store(name="download_data_schema", node=DownloadRunConfig)
+    cs.store(name="serve_schema", node=ServeRunConfig)
 
 
 register_configs()

@@ -122,3 +122,20 @@ def test_bench_train_phases_account_for_the_whole_run(tiny_model_dir, tmp_path):
     assert all(0 < s["rss_mb"] <= s["peak_mb"] + 1 for s in row["rss_by_step"])
     assert row["rss_by_step"][0]["peak_mb"] <= train_peak
     assert "| grouped | evaluate_sets | 1 |" in done.stdout
+
+
+def test_bench_serve_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
+    out = tmp_path / "serve.json"
+    args = ["--model-dir", str(stance_model_dir), "--data", "sample", "--n", "40", "--requests", "16"]
+    args += ["--batch-requests", "4", "--soak", "60", "--bad-every", "10", "--threads", "1", "--json", str(out)]
+    done = _run(["bench/serve.py", *args])
+    result = json.loads(out.read_text())
+    cells = {(r["server"], r["concurrency"], r["pairs_per_request"]) for r in result["rows"]}
+    assert cells == {(s, c, k) for s in ("batching", "no-batching") for c in (1, 8, 32) for k in (1, 32)}
+    for r in result["rows"]:
+        # Every request answered, with the offline wrapper's labels (the same model, fp32 labels kept).
+        assert r["failed"] == 0 and r["labels_equal_offline"] == 1.0 and r["p50_ms"] <= r["p99_ms"]
+        assert r["mean_batch_pairs"] >= 1 and r["rss_end_mib"] > 0
+    soak = result["soak"]
+    assert soak["bad_requests"] == 6 and soak["bad_with_wrong_status"] == 0 and soak["good_failed"] == 0
+    assert "| batching | 32 | 1 |" in done.stdout and "soak 60 requests" in done.stdout

@@ -6,10 +6,12 @@ from .calibrate import calibrate_model
 from .common import Report, check_mode
 from .evaluate import evaluate_documents, evaluate_model
 from .predict import predict_documents_file, predict_file
+from .serve import build_app, serve
 from .tune_document import TuneReport, tune_document_options
 
 __all__ = [
     "Report",
+    "build_app",
     "TuneReport",
     "calibrate_model",
     "check_mode",
@@ -18,5 +20,6 @@ __all__ = [
     "evaluate_model",
     "predict_documents_file",
     "predict_file",
+    "serve",
     "tune_document_options",
 ]

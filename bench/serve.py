@@ -1,0 +1,335 @@
+"""Serving under load on 127.0.0.1: cross-request batching against one forward pass per request, and both
+against the offline wrapper, in one run (issue #16).
+
+    python bench/serve.py                                   # the nli_mix model, SNLI test pairs
+    python bench/serve.py --model-dir RUN/model --requests 600 --soak 20000 --threads 2
+
+What runs, each server a fresh ``scripts/serve.py`` process on a free loopback port:
+
+  offline      ``StanceClassifier.predict_proba`` on all the pairs at once (its own process): the ceiling
+  batching     ``scripts/serve.py`` as shipped (requests gathered for ``max_wait_ms`` into one forward pass)
+  no-batching  ``scripts/serve.py batching=false``: every request its own forward pass (the baseline)
+
+Load: a fixed number of ``POST /v1/pairs`` requests (so every run stops by itself) from ``C`` concurrent
+keep-alive connections (an asyncio client in this process), at C = 1, 8 and 32, with single-pair requests and
+with 32-pair requests, the pairs taken in turn from the test set. Per cell: requests/s, pairs/s, latency
+p50/p95/p99 (ms), failed requests, the share of answers whose labels equal the offline wrapper's, and the
+server's RSS at the start and end (from ``/healthz``). Then a soak: ``--soak`` single-pair requests at C = 32
+against the batching server with a bad request (each of the API's 413/422 cases in turn) every
+``--bad-every`` requests: every good request must succeed, every bad one get its own status, and RSS must
+not grow. Prints tables and the issue's goals, writes JSON (``--json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
+import inference as inference_bench  # noqa: E402
+
+PROJECT_ROOT = inference_bench.PROJECT_ROOT
+RESULT_PREFIX = inference_bench.RESULT_PREFIX
+CONCURRENCY = (1, 8, 32)
+REQUEST_SIZES = (1, 32)
+# (body, expected status) for the soak's bad requests: each client error the API answers.
+BAD_REQUESTS = [
+    ({"pairs": []}, 422),
+    ({"pairs": [{"evidence": "e"}]}, 422),
+    ({"pairs": [{"evidence": " ", "claim": "c"}]}, 422),
+    ({"pairs": [{"evidence": "e", "claim": "c"}] * 300}, 413),
+    ({"pairs": [{"evidence": "e" * 6000, "claim": "c"}]}, 413),
+    (b'{"pairs": [', 422),
+]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model-dir", default=str(inference_bench.DEFAULT_MODEL), help="a saved model folder")
+    parser.add_argument("--data-root", default=inference_bench.DEFAULT_DATA_ROOT, help="paths.data_root")
+    parser.add_argument("--data", default="snli", help="data config whose first test set gives the pairs")
+    parser.add_argument("--n", type=int, default=2000, help="test pairs to draw requests from")
+    parser.add_argument("--requests", type=int, default=600, help="single-pair requests per cell")
+    parser.add_argument("--batch-requests", type=int, default=120, help="32-pair requests per cell")
+    parser.add_argument("--soak", type=int, default=20000, help="single-pair requests of the soak (0: none)")
+    parser.add_argument("--bad-every", type=int, default=50, help="a bad request every N in the soak")
+    parser.add_argument("--threads", type=int, default=None, help="the server's CPU threads (default: cores)")
+    parser.add_argument("--max-wait-ms", type=float, default=None, help="serve.max_wait_ms (default: the config's)")
+    parser.add_argument("--json", default=str(PROJECT_ROOT / "bench" / "results" / "serve.json"))
+    parser.add_argument("--child", choices=["offline"], help=argparse.SUPPRESS)
+    parser.add_argument("--pairs-file", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+# ---------------------------------------------------------------------------------------------- offline
+def offline(args: argparse.Namespace) -> dict:
+    """The wrapper's pairs/s on all the pairs in one call (median of 3 after a warm-up) and its labels."""
+    from stancekit import StanceClassifier
+
+    pairs = [tuple(p) for p in json.loads(Path(args.pairs_file).read_text())]
+    clf = StanceClassifier.from_pretrained(args.model_dir, num_threads=args.threads)
+    clf.predict_proba(pairs[:256])
+    seconds = []
+    for _ in range(3):
+        start = time.perf_counter()
+        probs = clf.predict_proba(pairs)
+        seconds.append(time.perf_counter() - start)
+    labels = [clf.labels[i] for i in probs.argmax(axis=1)]
+    return {"pairs_per_second": len(pairs) / float(np.median(seconds)), "labels": labels, "precision": clf.precision}
+
+
+# ---------------------------------------------------------------------------------------------- servers
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``scripts/serve.py`` in a child process on a free loopback port, stopped on exit."""
+
+    def __init__(self, args: argparse.Namespace, run_dir: Path, *overrides: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py"), f"model_dir={args.model_dir}"]
+        command += [f"port={self.port}", f"num_threads={args.threads}", f"hydra.run.dir={run_dir}", *overrides]
+        if args.max_wait_ms is not None:
+            command.append(f"max_wait_ms={args.max_wait_ms}")
+        self.log = open(run_dir.with_suffix(".log"), "w")  # noqa: SIM115 (closed in __exit__)
+        self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> Server:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited ({self.process.returncode}); see {self.log.name}")
+            try:
+                httpx.get(self.url + "/healthz", timeout=1).raise_for_status()
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError(f"the server did not answer within 120 s; see {self.log.name}")
+
+    def health(self) -> dict:
+        return httpx.get(self.url + "/healthz", timeout=10).json()
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+# ---------------------------------------------------------------------------------------------- load
+async def load(url: str, bodies: list, concurrency: int, expected: list[int]) -> dict:
+    """Send every body (a dict: JSON; bytes: raw) from ``concurrency`` keep-alive connections.
+
+    Returns wall seconds, per-request latency (s), statuses and the JSON of each 200 answer."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    latencies, statuses, answers = [0.0] * len(bodies), [0] * len(bodies), [None] * len(bodies)
+    next_index = iter(range(len(bodies)))
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        for i in next_index:
+            body = bodies[i]
+            start = time.perf_counter()
+            try:
+                if isinstance(body, bytes):
+                    r = await client.post("/v1/pairs", content=body, headers={"content-type": "application/json"})
+                else:
+                    r = await client.post("/v1/pairs", json=body)
+                statuses[i] = r.status_code
+                if r.status_code == 200:
+                    answers[i] = r.json()
+            except httpx.HTTPError:
+                statuses[i] = -1  # no answer at all: a connection error
+            latencies[i] = time.perf_counter() - start
+
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        wall = time.perf_counter() - start
+    failed = sum(s != e for s, e in zip(statuses, expected))
+    return {"wall": wall, "latencies": latencies, "statuses": statuses, "answers": answers, "failed": failed}
+
+
+def pair_bodies(pairs: list, n_requests: int, size: int, offset: int = 0) -> tuple[list[dict], list[list[int]]]:
+    """``n_requests`` bodies of ``size`` pairs each, taken in turn from ``pairs``; and their pair indices."""
+    bodies, indices = [], []
+    for r in range(n_requests):
+        idx = [(offset + r * size + j) % len(pairs) for j in range(size)]
+        bodies.append({"pairs": [{"evidence": pairs[i][0], "claim": pairs[i][1]} for i in idx]})
+        indices.append(idx)
+    return bodies, indices
+
+
+def cell(server: Server, pairs: list, offline_labels: list, concurrency: int, size: int, n: int) -> dict:
+    """One load cell: ``n`` requests of ``size`` pairs at ``concurrency``; throughput, latency, correctness."""
+    bodies, indices = pair_bodies(pairs, n, size, offset=concurrency * 7)
+    asyncio.run(load(server.url, bodies[: 2 * concurrency], concurrency, [200] * 2 * concurrency))  # warm-up
+    before = server.health()
+    out = asyncio.run(load(server.url, bodies, concurrency, [200] * n))
+    health = server.health()
+    agree = [
+        p["label"] == offline_labels[i]
+        for answer, idx in zip(out["answers"], indices)
+        if answer
+        for p, i in zip(answer["predictions"], idx)
+    ]
+    ms = np.array(out["latencies"]) * 1000
+    return {
+        "concurrency": concurrency,
+        "pairs_per_request": size,
+        "requests": n,
+        "requests_per_second": n / out["wall"],
+        "pairs_per_second": n * size / out["wall"],
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "failed": out["failed"],
+        "labels_equal_offline": float(np.mean(agree)) if agree else None,
+        "rss_start_mib": before["rss_mib"],
+        "rss_end_mib": health["rss_mib"],
+        # Pairs per forward call during this cell: how much the server gathered.
+        "mean_batch_pairs": (health["pairs"] - before["pairs"]) / max(health["batches"] - before["batches"], 1),
+    }
+
+
+def soak(server: Server, pairs: list, n: int, bad_every: int) -> dict:
+    """``n`` single-pair requests at concurrency 32, a bad request every ``bad_every``; errors and RSS."""
+    bodies, _ = pair_bodies(pairs, n, 1)
+    expected = [200] * n
+    for k, i in enumerate(range(bad_every - 1, n, bad_every)):
+        bodies[i], expected[i] = BAD_REQUESTS[k % len(BAD_REQUESTS)]
+    rss_start = server.health()["rss_mib"]
+    out = asyncio.run(load(server.url, bodies, 32, expected))
+    rss_end = server.health()["rss_mib"]
+    good = [s for s, e in zip(out["statuses"], expected) if e == 200]
+    bad = [(s, e) for s, e in zip(out["statuses"], expected) if e != 200]
+    return {
+        "requests": n,
+        "seconds": out["wall"],
+        "good_requests": len(good),
+        "good_failed": sum(s != 200 for s in good),
+        "bad_requests": len(bad),
+        "bad_with_wrong_status": sum(s != e for s, e in bad),
+        "rss_start_mib": rss_start,
+        "rss_end_mib": rss_end,
+        "rss_growth": rss_end / rss_start - 1,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- report
+def table(rows: list[dict]) -> str:
+    """Markdown table of the load cells, with the batching server's ratio to the no-batching one."""
+    base = {(r["concurrency"], r["pairs_per_request"]): r for r in rows if r["server"] == "no-batching"}
+    lines = [
+        "| server | C | pairs/request | req/s | pairs/s | × no-batching | p50 ms | p95 ms | p99 ms | failed "
+        "| labels = offline | mean batch | RSS MiB start→end |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        b = base.get((r["concurrency"], r["pairs_per_request"]))
+        ratio = f"{r['pairs_per_second'] / b['pairs_per_second']:.2f}×" if b else "–"
+        agree = f"{r['labels_equal_offline']:.2%}" if r["labels_equal_offline"] is not None else "–"
+        lines.append(
+            f"| {r['server']} | {r['concurrency']} | {r['pairs_per_request']} | {r['requests_per_second']:.0f} | "
+            f"{r['pairs_per_second']:.0f} | {ratio} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
+            f"{r['failed']} | {agree} | {r['mean_batch_pairs']:.1f} | {r['rss_start_mib']:.0f}→{r['rss_end_mib']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def goals(result: dict) -> list[str]:
+    """The issue's goals, each with the number reached."""
+    rows = {(r["server"], r["concurrency"], r["pairs_per_request"]): r for r in result["rows"]}
+    lines = []
+    one = rows.get(("batching", 1, 1))
+    if one:
+        lines.append(f"single-pair p95 at C=1: {one['p95_ms']:.1f} ms (goal <= 50)")
+    for size in REQUEST_SIZES:
+        ours, base = rows.get(("batching", 32, size)), rows.get(("no-batching", 32, size))
+        if ours:
+            share = ours["pairs_per_second"] / result["offline"]["pairs_per_second"]
+            ratio = ours["pairs_per_second"] / base["pairs_per_second"] if base else None
+            ratio = f", {ratio:.2f}x no-batching (goal >= 3)" if ratio else ""
+            lines.append(f"C=32, {size}-pair requests: {share:.0%} of offline (goal >= 80%){ratio}")
+    if result.get("soak"):
+        s = result["soak"]
+        lines.append(
+            f"soak {s['requests']} requests: {s['good_failed']} good failed, {s['bad_with_wrong_status']} bad with a "
+            f"wrong status (goal 0), RSS {s['rss_start_mib']:.0f}->{s['rss_end_mib']:.0f} MiB "
+            f"({s['rss_growth']:+.1%}, goal <= +10%)"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> dict | None:
+    args = parse_args(argv)
+    args.threads = args.threads or inference_bench.machine()["physical_cores"] or 1
+    if args.child == "offline":
+        print(RESULT_PREFIX + json.dumps(offline(args)))
+        return None
+    inference_bench.check_model_dir(args.model_dir)
+    inference_bench.stop_children_on_sigterm()
+    data = inference_bench.load_pairs(args)
+    pairs = list(zip(data["premises"], data["hypotheses"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        pairs_file = Path(tmp) / "pairs.json"
+        pairs_file.write_text(json.dumps(pairs))
+        command = [sys.executable, __file__, "--child", "offline", "--pairs-file", str(pairs_file)]
+        command += ["--model-dir", args.model_dir, "--threads", str(args.threads)]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
+        line = next((x for x in reversed(done.stdout.splitlines()) if x.startswith(RESULT_PREFIX)), None)
+        if line is None:
+            raise RuntimeError(f"the offline run failed:\n{done.stderr[-4000:]}")
+        off = json.loads(line[len(RESULT_PREFIX) :])
+        rows, soaked = [], None
+        for name, overrides in (("batching", []), ("no-batching", ["batching=false"])):
+            with Server(args, Path(tmp) / name, *overrides) as server:
+                for size in REQUEST_SIZES:
+                    n = args.requests if size == 1 else args.batch_requests
+                    for c in CONCURRENCY:
+                        rows.append({"server": name, **cell(server, pairs, off["labels"], c, size, n)})
+                        print(table(rows[-1:]).splitlines()[-1], flush=True)
+                if name == "batching" and args.soak:
+                    soaked = soak(server, pairs, args.soak, args.bad_every)
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": inference_bench.machine(),
+        "command": "python bench/serve.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "model_dir": args.model_dir,
+        "set": data["set"],
+        "pairs": len(pairs),
+        "threads": args.threads,
+        "offline": {"pairs_per_second": off["pairs_per_second"], "precision": off["precision"]},
+        "rows": rows,
+        "soak": soaked,
+    }
+    result["goals"] = goals(result)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(result, indent=2))
+    print(
+        f"\n{result['machine']['cpu']}, {args.threads} threads; offline wrapper "
+        f"{off['pairs_per_second']:.0f} pairs/s ({off['precision']}) on {len(pairs)} {data['set']} pairs\n"
+    )
+    print(table(rows))
+    print("\n" + "\n".join(result["goals"]))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Library side of ``scripts/serve.py``: load a saved model once and serve it with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from fastapi import FastAPI
+from omegaconf import DictConfig
+
+from ..serve import create_app
+from .common import load_classifier
+
+log = logging.getLogger(__name__)
+
+
+def build_app(cfg: DictConfig) -> FastAPI:
+    """The service of ``cfg.model_dir`` as a FastAPI app (the model loaded, the batcher's worker started)."""
+    return create_app(load_classifier(cfg), cfg.model_dir, cfg)
+
+
+def serve(cfg: DictConfig) -> None:
+    """Serve until interrupted: the page at ``http://HOST:PORT/``, the API under ``/v1``, docs at ``/docs``."""
+    app = build_app(cfg)
+    log.info("serving %s on http://%s:%d/ (API docs: /docs)", cfg.model_dir, cfg.host, cfg.port)
+    # One process: the model is loaded once and its one batcher sees every request. uvicorn's event loop takes
+    # the connections; the forward passes run in the batcher's thread, which releases the GIL while it computes.
+    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=cfg.log_level, access_log=cfg.log_level == "info")
