@@ -57,14 +57,28 @@ def test_without_batching_every_request_is_its_own_call():
     assert [len(c) for c in model.calls] == [1, 1, 1, 1, 1]
 
 
-def test_max_wait_gathers_requests_that_arrive_soon_after():
-    model = Recorder()
+def test_under_load_max_wait_gathers_requests_that_arrive_soon_after():
+    model = Recorder(block_first=True)
     with MicroBatcher(model, max_wait_ms=300) as batcher:
+        batcher.submit([("0", "c")])
+        assert model.entered.wait(5)
+        busy = [batcher.submit([("0", "c")]), batcher.submit([("0", "c")])]  # a batch of two: there is load
+        model.release.set()
+        [f.result(5) for f in busy]
         a = batcher.submit([("1", "c")])
         time.sleep(0.05)
         b = batcher.submit([("2", "c")])
         assert a.result(5)[0, 0] == 1.0 and b.result(5)[0, 0] == 2.0
-    assert model.calls == [[("1", "c"), ("2", "c")]]
+    assert model.calls[-1] == [("1", "c"), ("2", "c")]
+
+
+def test_a_lone_client_does_not_wait():
+    model = Recorder()
+    with MicroBatcher(model, max_wait_ms=2000) as batcher:
+        start = time.monotonic()
+        for i in range(3):
+            assert batcher.submit([(str(i), "c")]).result(5)[0, 0] == i
+        assert time.monotonic() - start < 1.0  # not 3 x 2 s
 
 
 def test_max_batch_pairs_caps_what_is_gathered():

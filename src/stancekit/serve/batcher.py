@@ -6,8 +6,12 @@ the model: they hand their pairs to :class:`MicroBatcher`, whose one worker thre
 takes the oldest waiting request, gathers every other request that arrives within ``max_wait_ms`` (up to
 ``max_batch_pairs`` pairs), runs them as one call of the classifier (which sorts the pairs by token length, so
 a batch pads little) and hands each request its rows back. While the model is busy, new requests queue up
-and form the next batch, so under load batches grow by themselves; at low load a request waits at most
-``max_wait_ms``.
+and form the next batch, so under load batches grow by themselves. The wait is taken only under load (the
+last batch held more than one request): a lone client never waits for company that is not coming.
+
+The heap is trimmed when the worker goes idle (glibc ``malloc_trim``, at most once a second): batches of
+every shape leave freed pages in the allocator's arenas, and a server's RSS would otherwise creep upwards
+with the traffic's variety instead of staying flat.
 
 One thread owns the model because two forward passes at once on the same cores only slow each other down,
 and a stalled or cancelled request never holds the worker: a request whose caller has given up (timeout,
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..labels import LABELS, Pair
+from ..system import glibc
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +74,8 @@ class MicroBatcher:
         self.stats = BatcherStats()
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
+        self._last_requests = 0  # requests in the last batch: is anyone else there to wait for?
+        self._libc, self._last_trim = glibc(), time.monotonic()
         self._thread = threading.Thread(target=self._run, name="stancekit-batcher", daemon=True)
         self._thread.start()
 
@@ -113,16 +120,24 @@ class MicroBatcher:
             if job is None:
                 return
             jobs = self._gather(job) if self.enabled else [job]
+            self._last_requests = len(jobs)
             stop = jobs[-1] is None
             self._process([j for j in jobs if j is not None])
             if stop:
                 return
+            if self._libc is not None and self._queue.empty() and time.monotonic() - self._last_trim > 1.0:
+                self._libc.malloc_trim(0)  # idle now: hand the freed pages back to the OS
+                self._last_trim = time.monotonic()
 
     def _gather(self, first: _Job) -> list[_Job | None]:
-        """The first job and those arriving within max_wait of it, up to max_batch_pairs (None: closing)."""
+        """The first job and those queued or arriving within max_wait of it, up to max_batch_pairs (None: closing).
+
+        The wait is only worth it under load: when the last batch held one request, no one else was there,
+        and waiting would add max_wait to every answer of a lone client, so only what is queued is taken.
+        """
         jobs: list[_Job | None] = [first]
         n = len(first.pairs)
-        deadline = time.monotonic() + self.max_wait_s
+        deadline = time.monotonic() + (self.max_wait_s if self._last_requests > 1 else 0.0)
         while n < self.max_batch_pairs:
             remaining = deadline - time.monotonic()
             try:
