@@ -14,6 +14,8 @@ Variants, each measured in a fresh subprocess (so peak memory is its own and not
   onnx-int8   ``StanceClassifier(backend="onnx-int8")``: ONNX Runtime, dynamically quantised int8 weights
 
 For each: pairs/second over the whole set (median of ``--repeats`` timed passes after one warm-up pass),
+model FLOP/s and MFU (its share of this machine's matrix-product peak in the row's precision, measured in
+the same run by bench/peak.py with the same threads; ``--peak-seconds 0`` skips it),
 peak resident memory (the process's RSS high-water mark), agreement of its labels with ``ours-fp32`` (the
 fp32 model: the labels every variant should reproduce), and
 accuracy against the gold labels. All variants use the same CPU thread count (``--threads``, default: the
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shlex
@@ -61,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for every variant (default: cores)")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {VARIANTS}")
     parser.add_argument("--json", default=str(PROJECT_ROOT / "bench" / "results" / "inference.json"))
+    parser.add_argument(
+        "--peak-seconds", type=float, default=0.5, help="bench/peak.py's budget per product for MFU (0: no MFU)"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="instead of the table: where the wrapper's time goes (torch.profiler)"
     )
@@ -237,14 +243,17 @@ def table(rows: list[dict]) -> str:
     """Markdown table of the results, with the ratio to the pipeline baseline (when it was run)."""
     base = next((r["pairs_per_second"] for r in rows if r["variant"] == "pipeline"), None)
     lines = [
-        "| variant | precision | pairs/s | × pipeline | peak RSS (MB) | labels = fp32 wrapper | accuracy |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| variant | precision | pairs/s | × pipeline | model TFLOP/s | MFU | peak RSS (MB) | labels = fp32 wrapper "
+        "| accuracy |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ratio = f"{r['pairs_per_second'] / base:.2f}×" if base else "–"
         agree = f"{r['agreement']:.2%}" if r.get("agreement") is not None else "–"
+        tflops = f"{r['model_tflops']:.3f}" if r.get("model_tflops") is not None else "–"
+        mfu = f"{r['mfu']:.1%} of {r['mfu_of']}" if r.get("mfu") is not None else "–"
         lines.append(
-            f"| {r['variant']} | {r['precision']} | {r['pairs_per_second']:.0f} | {ratio} | "
+            f"| {r['variant']} | {r['precision']} | {r['pairs_per_second']:.0f} | {ratio} | {tflops} | {mfu} | "
             f"{r['peak_rss_mb']:.0f} | {agree} | {r['accuracy']:.4f} |"
         )
     return "\n".join(lines)
@@ -266,6 +275,38 @@ def profile(args: argparse.Namespace) -> str:
     with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
         clf.predict_logits(pairs)
     return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15)
+
+
+def model_costs(model_dir: str, premises: list[str], hypotheses: list[str]) -> dict:
+    """Non-embedding parameters and the pairs' real tokens (as the wrapper truncates them): a forward pass
+    costs about 2 x parameters x tokens FLOPs, which is what MFU counts (attention's own products are left
+    out: at these lengths they are a few per cent)."""
+    from safetensors import safe_open
+    from transformers import AutoConfig, AutoTokenizer
+
+    from stancekit.models.encoding import usable_max_length
+
+    params = 0
+    for file in sorted(Path(model_dir).glob("*.safetensors")):
+        with safe_open(str(file), framework="np") as weights:
+            for name in weights.keys():  # noqa: SIM118 (safe_open has keys(), not iteration)
+                if "embeddings" not in name:
+                    shape = weights.get_slice(name).get_shape()
+                    params += math.prod(shape)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    max_length = usable_max_length(AutoConfig.from_pretrained(model_dir), tokenizer, None)
+    enc = tokenizer(premises, hypotheses, truncation="only_first", max_length=max_length)
+    return {"non_embedding_params": params, "tokens": sum(len(ids) for ids in enc["input_ids"])}
+
+
+def add_mfu(rows: list[dict], costs: dict, peaks: dict) -> None:
+    """Each row's model TFLOP/s and its share of the measured peak of the precision it runs in."""
+    flops = 2 * costs["non_embedding_params"] * costs["tokens"]
+    for r in rows:
+        family = "int8" if "int8" in r["precision"] else "bf16" if "bf16" in r["precision"] else "fp32"
+        r["model_tflops"] = flops * r["pairs_per_second"] / r["pairs"] / 1e12
+        r["mfu"] = r["model_tflops"] / peaks["peak"][family] if family in peaks["peak"] else None
+        r["mfu_of"] = family
 
 
 def check_model_dir(model_dir: str) -> None:
@@ -304,6 +345,13 @@ def main(argv: list[str] | None = None) -> dict | None:
         for variant in variants:
             print(f"[bench] {variant} ...", file=sys.stderr, flush=True)
             rows.append(run_child(variant, args, pairs_file))
+    peaks = None
+    if args.peak_seconds > 0:
+        import peak as peak_bench  # bench/peak.py: this machine's matrix-product peak, same thread count
+
+        print("[bench] matrix-product peak ...", file=sys.stderr, flush=True)
+        peaks = peak_bench.measure_peaks(args.threads, args.peak_seconds)
+        add_mfu(rows, model_costs(args.model_dir, data["premises"], data["hypotheses"]), peaks)
     reference = next((r["predictions"] for r in rows if r["variant"] == REFERENCE), None)
     gold = data["labels"]
     for r in rows:
@@ -321,6 +369,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         "batch_size": args.batch_size,
         "repeats": args.repeats,
         "threads": args.threads,
+        "peak": peaks,
         "rows": rows,
     }
     out = Path(args.json)
@@ -328,6 +377,10 @@ def main(argv: list[str] | None = None) -> dict | None:
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"{len(gold)} pairs of {data['set']}, batch {args.batch_size}, median of {args.repeats}; {result['machine']}")
     print(table(rows))
+    if peaks:
+        print("\nMFU: the model's FLOP/s (2 x non-embedding parameters x real tokens per pass) over this machine's")
+        print(f"matrix-product peak in the row's precision, {args.threads} threads (bench/peak.py):\n")
+        print(peak_bench.table(peaks))
     print(f"JSON: {out}")
     return result
 

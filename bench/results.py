@@ -26,6 +26,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))  # bench/ is not a package: its scripts import each other by file name
 
 import inference as inference_bench  # noqa: E402
+import peak as peak_bench  # noqa: E402
 import serve as serve_bench  # noqa: E402
 import train as train_bench  # noqa: E402
 
@@ -323,6 +324,8 @@ def side_by_side(groups: list[list[dict]]) -> list[str]:
 def bench_section(group: list[dict]) -> list[str]:
     r = group[0]
     lines = [f"### {r['title']}", "", provenance(r), "", BENCHES[r["kind"]].table(r["rows"]), ""]
+    if r.get("peak"):  # the matrix-product peak MFU is measured against (bench/peak.py, same run)
+        lines += [peak_bench.table(r["peak"]), ""]
     if r.get("goals"):  # bench/serve.py: the goals with the numbers reached
         lines += [f"- {goal}" for goal in r["goals"]] + [""]
     return lines

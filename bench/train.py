@@ -85,6 +85,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "test sets, ...); add --set run_test=true to include the test sets",
     )
     parser.add_argument("--json", default=str(PROJECT_ROOT / "bench" / "results" / "train.json"))
+    parser.add_argument(
+        "--peak-seconds", type=float, default=0.5, help="bench/peak.py's budget per product for MFU (0: no MFU)"
+    )
     parser.add_argument("--child", choices=list(ROWS), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -211,8 +214,18 @@ def child(args: argparse.Namespace) -> dict:
             self.phases = phases
             self.rss_by_step: list[dict] = []
 
-        def on_train_begin(self, args, state, control, **kwargs):
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
             self.rss_setup = peak_rss_mb()
+            # MFU counts 6 x non-embedding parameters x real tokens per training pass (forward 2, backward 4).
+            self.params = sum(p.numel() for n, p in model.named_parameters() if "embeddings" not in n)
+            self.tokens = self.padded = 0
+            model.register_forward_pre_hook(self.count_tokens, with_kwargs=True)
+
+        def count_tokens(self, module, args, kwargs):
+            mask = kwargs.get("attention_mask")
+            if module.training and mask is not None and self.first is not None:  # optimiser steps only
+                self.tokens += int(mask.sum())
+                self.padded += mask.numel()
 
         def on_step_begin(self, args, state, control, **kwargs):
             if self.first is None:
@@ -275,6 +288,10 @@ def child(args: argparse.Namespace) -> dict:
         "batch_size": cfg.train.batch_size,
         "gradient_accumulation_steps": cfg.train.gradient_accumulation_steps,
         "precision": "bf16" if resolved["bf16"] else "fp16" if resolved["fp16"] else "fp32",
+        "non_embedding_params": clock.params,
+        "train_tokens": clock.tokens,
+        "padded_tokens": clock.padded,
+        "model_tflops": 6 * clock.params * clock.tokens / seconds / 1e12,
         "val_accuracy": result.validation["eval_accuracy"],
         "val_macro_f1": result.validation["eval_macro_f1"],
         **({"phases": phases.phases, "rss_by_step": clock.rss_by_step} if phases else {}),
@@ -295,14 +312,16 @@ def table(rows: list[dict]) -> str:
     """Markdown table, with the ratio of examples/second to the first row."""
     base = rows[0]["examples_per_second"]
     lines = [
-        "| recipe | precision | examples/s | × first row | epoch (min, projected) | peak RSS train / all (MB) "
-        "| val acc | val macro-F1 |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| recipe | precision | examples/s | × first row | model TFLOP/s | MFU | epoch (min, projected) "
+        "| peak RSS train / all (MB) | val acc | val macro-F1 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        tflops = f"{r['model_tflops']:.3f}" if r.get("model_tflops") is not None else "–"
+        mfu = f"{r['mfu']:.1%}" if r.get("mfu") is not None else "–"
         lines.append(
             f"| {r['description']} | {r['precision']} | {r['examples_per_second']:.1f} | "
-            f"{r['examples_per_second'] / base:.2f}× | "
+            f"{r['examples_per_second'] / base:.2f}× | {tflops} | {mfu} | "
             f"{r['epoch_minutes']:.1f} | {r['peak_rss_mb_train']:.0f} / {r['peak_rss_mb']:.0f} | "
             f"{r['val_accuracy']:.4f} | {r['val_macro_f1']:.4f} |"
         )
@@ -345,10 +364,20 @@ def main(argv: list[str] | None = None) -> dict | None:
     for row in rows:
         print(f"[bench] {row}: {ROWS[row][0]} ...", file=sys.stderr, flush=True)
         results.append(run_child(row, argv))
+    peaks = None
+    if args.peak_seconds > 0:
+        import peak as peak_bench  # bench/peak.py: this machine's matrix-product peak, same thread count
+
+        from stancekit.system import default_num_threads
+
+        peaks = peak_bench.measure_peaks(default_num_threads(), args.peak_seconds, ("fp32", "bf16"))
+        for r in results:
+            r["mfu"] = r["model_tflops"] / peaks["peak"][r["precision"]] if r["precision"] in peaks["peak"] else None
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
         "command": shlex.join(["python", "bench/train.py", *argv]),
+        "peak": peaks,
         "model": args.model,
         "experiment": args.experiment,
         "steps": args.steps,
@@ -359,6 +388,10 @@ def main(argv: list[str] | None = None) -> dict | None:
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"{args.steps} steps per row, {args.model}, experiment {args.experiment or '-'}; {result['machine']}")
     print(table(results))
+    if peaks:
+        print("\nMFU: 6 x non-embedding parameters x real tokens per optimiser-step second, over this machine's")
+        print("matrix-product peak in the row's precision (bench/peak.py, same threads):\n")
+        print(peak_bench.table(peaks))
     if args.phases:
         print(phase_table(results))
     print(f"JSON: {out}")

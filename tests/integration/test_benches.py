@@ -39,10 +39,17 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
             "1",
             "--json",
             str(out),
+            "--peak-seconds",
+            "0.02",
         ]
     )
     result = json.loads(out.read_text())
     rows = {r["variant"]: r for r in result["rows"]}
+    # MFU: the model's FLOP/s over the peak of its precision, both measured in this run.
+    assert set(result["peak"]["peak"]) == {"fp32", "bf16", "int8"}
+    for r in rows.values():
+        assert r["model_tflops"] > 0 and 0 < r["mfu"] < 1.5, r
+    assert rows["onnx-int8"]["mfu_of"] == "int8" and rows["ours-fp32"]["mfu_of"] == "fp32"
     assert list(rows) == ["pipeline", "loop", "ours-fp32", "ours", "onnx", "onnx-int8"]
     assert rows["ours-fp32"]["precision"] == "fp32" and rows["onnx-int8"]["precision"] == "int8"
     assert result["pairs"] == 60  # the sample's whole test set
@@ -51,7 +58,7 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
     # Same model, same labels: the baseline, the plain loop, our default and fp32 ONNX agree with fp32.
     for name in ("pipeline", "loop", "ours-fp32", "ours", "onnx"):
         assert rows[name]["agreement"] == 1.0, name
-    assert "| pipeline |" in done.stdout and "1.00×" in done.stdout
+    assert "| pipeline |" in done.stdout and "1.00×" in done.stdout and "| bf16 |" in done.stdout
 
 
 def test_bench_inference_says_how_to_make_a_missing_model(tmp_path):
@@ -87,9 +94,13 @@ def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
             "8",
             "--json",
             str(out),
+            "--peak-seconds",
+            "0.02",
         ]
     )
-    rows = {r["row"]: r for r in json.loads(out.read_text())["rows"]}
+    result = json.loads(out.read_text())
+    rows = {r["row"]: r for r in result["rows"]}
+    assert set(result["peak"]["peak"]) == {"fp32", "bf16"}
     assert list(rows) == ["pad128", "dynamic", "grouped_fp32", "grouped"]
     assert rows["pad128"]["max_length"] == 128 and rows["pad128"]["precision"] == "fp32"
     assert rows["grouped"]["precision"] == ("bf16" if cpu_has_native_bf16() else "fp32")
@@ -98,6 +109,10 @@ def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
         assert r["steps"] == 2 and r["examples"] == 2 * per_step and r["examples_per_second"] > 0
         assert r["peak_rss_mb"] >= r["peak_rss_mb_train"] >= r["peak_rss_mb_setup"] > 0
         assert 0 <= r["val_macro_f1"] <= 1
+        # MFU counts the real tokens of the optimiser steps' forward passes; padding is counted apart.
+        assert 0 < r["train_tokens"] <= r["padded_tokens"] and r["model_tflops"] > 0 and 0 < r["mfu"] < 1.5
+    assert rows["pad128"]["padded_tokens"] == rows["pad128"]["examples"] * 128
+    assert rows["dynamic"]["padded_tokens"] < rows["pad128"]["padded_tokens"]
 
 
 def test_bench_train_phases_account_for_the_whole_run(tiny_model_dir, tmp_path):
