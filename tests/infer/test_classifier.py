@@ -75,6 +75,20 @@ def test_long_pairs_are_truncated_counted_and_warned_not_refused(stance_model_di
         clf.predict(TWO_PAIRS)  # nothing truncated, nothing said
 
 
+def test_chunks_bound_memory_without_changing_an_answer(stance_model_dir, monkeypatch):
+    clf = StanceClassifier.from_pretrained(stance_model_dir, device="cpu", max_length=32, precision="fp32")
+    long_pair = ("the council met again on monday . " * 100, "the council met .")
+    pairs = shuffled_sample_pairs()[:23] + [long_pair] * 3
+    whole = clf.predict_logits(pairs)
+    monkeypatch.setattr(clf, "chunk_size", 5)  # 6 chunks, the long pairs in the last one
+    over = count_over_length(clf.tokenizer, [p for p, _ in pairs], [h for _, h in pairs], 32)
+    assert over >= 3
+    with pytest.warns(TruncationWarning, match=f"{over} of 26 pairs") as caught:
+        chunked = clf.predict_logits(pairs)
+    assert len([w for w in caught if w.category is TruncationWarning]) == 1  # one warning for the call
+    np.testing.assert_allclose(chunked, whole, rtol=1e-5, atol=1e-6)
+
+
 def test_abstention_flag(tiny_model_dir):
 
 

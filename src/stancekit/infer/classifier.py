@@ -67,6 +67,8 @@ class StanceClassifier:
 
     labels: tuple[str, ...] = LABELS
     recheck_margin: float = RECHECK_MARGIN
+    # predict_logits tokenises, sorts and scores this many pairs at a time (memory flat in the number of pairs).
+    chunk_size: int = 8192
 
     def __init__(
         self,
@@ -166,20 +168,29 @@ class StanceClassifier:
         pairs = _check_pairs(pairs, allow_empty_premise)
         batch_size = batch_size or self.batch_size
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
-        if not pairs:
-            return out
-        # Tokenise everything in one call (the fast tokenizer works through the list in Rust), then batch by
+        truncated = 0
+        # Chunks bound the memory: the token lists of 100k pairs as Python objects would take hundreds of MB,
+        # while the logits (n x 3) are all a caller keeps. A chunk is large enough that sorting it by length
+        # leaves as little padding as sorting everything.
+        for start in range(0, len(pairs), self.chunk_size):
+            chunk = pairs[start : start + self.chunk_size]
+            truncated += self._fill_chunk(out[start : start + len(chunk)], chunk, batch_size)
+        warn_truncated(truncated, len(pairs), self.max_length)  # counted and reported, never silent
+        return out
+
+    def _fill_chunk(self, out: np.ndarray, pairs: list[Pair], batch_size: int) -> int:
+        """The logits of ``pairs`` into ``out`` (a view, same rows); returns how many were truncated."""
+        # Tokenise the chunk in one call (the fast tokenizer works through the list in Rust), then batch by
         # token length: a batch of similar lengths pads little. The stable sort keeps ties in input order.
         enc, truncated = encode_pairs_counted(
             self.tokenizer, [p for p, _ in pairs], [h for _, h in pairs], self.max_length
         )
-        warn_truncated(truncated, len(pairs), self.max_length)  # counted and reported, never silent
         order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
         if self.precision == "bf16-checked":
             self._fill_checked(out, enc, order, batch_size)
         else:
             self._fill_logits(out, enc, order, batch_size, bf16=self.precision == "bf16")
-        return out
+        return truncated
 
     def _fill_checked(self, out: np.ndarray, enc: dict[str, list], order: np.ndarray, batch_size: int) -> None:
         """bf16 for every batch, then fp32 for the close calls; fp32 throughout once close calls dominate."""
