@@ -194,6 +194,14 @@ class ServeRunConfig(LoadedModelConfig):
     document: DocumentConfig = field(default_factory=DocumentConfig)
     # uvicorn's log level (info logs every request).
     log_level: str = "warning"
+    # Memory under traffic of every shape: the heap is trimmed every trim_batches forward passes and whenever
+    # the worker goes idle (null: never). Training's other two limits (as train.* of the same names;
+    # stancekit.system) are off by default here: with a server's many small passes of ever-new shapes, large
+    # tensors by mmap page-fault on every activation, and a small oneDNN kernel cache rebuilds kernels all
+    # the time; both made bench/serve.py far slower.
+    malloc_mmap_threshold_mb: float | None = None
+    onednn_cache_capacity: int | None = None
+    trim_batches: int | None = 50
 
 
 @dataclass

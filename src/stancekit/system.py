@@ -86,3 +86,39 @@ def peak_rss_mb() -> float:
         return getattr(info, "peak_wset", info.rss) / (1024 * 1024)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def limit_heap_growth(threshold_mb: float | None, setting: str = "train.malloc_mmap_threshold_mb") -> bool:
+    """Make glibc serve allocations of ``threshold_mb`` MB or more by ``mmap``; return whether it applied.
+
+    Why: with length-grouped batches every step has its own tensor shapes. glibc's default raises its mmap
+    threshold after the first large free, so later activations come from the heap, and the freed blocks of
+    the long batches stay there, fragmented: on nli_mix this added ~0.6 GB to the peak resident memory
+    (bench/train.py; docs/performance.md). Above a fixed threshold, a freed tensor is unmapped at once. A
+    no-op (False) off glibc (macOS, Windows, musl) or with ``None``.
+    """
+    if threshold_mb is not None and threshold_mb <= 0:
+        raise ValueError(f"{setting} must be positive or null, got {threshold_mb}")
+    libc = glibc()
+    if threshold_mb is None or libc is None:
+        return False
+    m_mmap_threshold = -3  # from <malloc.h>
+    return bool(libc.mallopt(m_mmap_threshold, int(threshold_mb * 1024 * 1024)))
+
+
+def limit_kernel_cache(capacity: int | None, setting: str = "train.onednn_cache_capacity") -> bool:
+    """Cap oneDNN's primitive cache at ``capacity`` entries; return whether this call set it.
+
+    Why: on CPUs, bf16 (autocast) matrix products run through oneDNN, which builds and caches a primitive,
+    with its own scratch memory, for every input shape it meets (1,024 by default). Length-grouped batches
+    bring a new shape nearly every step, so that cache alone grew the training process by ~0.2 GB within 100
+    steps on nli_mix (bench/train.py --phases; docs/performance.md). oneDNN reads
+    ``ONEDNN_PRIMITIVE_CACHE_CAPACITY`` when it builds its first primitive, so this must run before the
+    process's first bf16 matrix product; a value already in the environment (the user's) is left alone.
+    """
+    if capacity is not None and capacity < 0:  # checked first: a bad config is an error even when unused
+        raise ValueError(f"{setting} must be >= 0 or null, got {capacity}")
+    if capacity is None or "ONEDNN_PRIMITIVE_CACHE_CAPACITY" in os.environ:
+        return False
+    os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(capacity)
+    return True

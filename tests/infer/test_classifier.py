@@ -91,7 +91,6 @@ def test_chunks_bound_memory_without_changing_an_answer(stance_model_dir, monkey
 
 def test_abstention_flag(tiny_model_dir):
 
-
     model = AutoModelForSequenceClassification.from_pretrained(
         tiny_model_dir, num_labels=3, id2label=ID2LABEL, label2id=LABEL2ID
     )

@@ -137,3 +137,20 @@ def test_timeout_cancels_and_empty_requests_need_no_call():
 def test_bad_settings_are_errors():
     with pytest.raises(ValueError, match="max_batch_pairs"):
         MicroBatcher(Recorder(), max_batch_pairs=0)
+
+
+def test_the_heap_is_trimmed_every_trim_batches_passes():
+    class Libc:
+        trims = 0
+
+        def malloc_trim(self, pad):
+            Libc.trims += 1
+
+    model = Recorder()
+    with MicroBatcher(model, max_wait_ms=0, trim_batches=3) as batcher:
+        batcher._libc, batcher._last_trim = Libc(), time.monotonic() + 3600  # never idle-trims in this test
+        for i in range(7):
+            batcher.submit([(str(i), "c")]).result(5)
+    assert Libc.trims == 2  # after the 3rd and the 6th pass
+    with MicroBatcher(model, trim_batches=None) as untrimmed:
+        assert untrimmed._libc is None

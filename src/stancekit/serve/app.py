@@ -60,7 +60,8 @@ def create_app(classifier: Any, model_dir: str | Path, cfg: Any) -> FastAPI:
     """The service for ``classifier`` (a :class:`~stancekit.StanceClassifier` or anything with its
     ``predict_proba`` and ``labels``), configured by ``cfg`` (a :class:`~stancekit.config.ServeRunConfig`)."""
     limits, document_options = cfg.limits, resolve_options(cfg.document)
-    batcher = MicroBatcher(classifier.predict_proba, cfg.max_wait_ms, cfg.max_batch_pairs, enabled=cfg.batching)
+    batching = {"enabled": cfg.batching, "trim_batches": cfg.trim_batches}
+    batcher = MicroBatcher(classifier.predict_proba, cfg.max_wait_ms, cfg.max_batch_pairs, **batching)
     info = model_info(model_dir, tuple(classifier.labels))
     info |= {name: getattr(classifier, name, None) for name in ("backend", "precision", "max_length")}
     info |= {"version": __version__, "batching": bool(cfg.batching), "limits": plain(limits)}

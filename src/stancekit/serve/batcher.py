@@ -9,9 +9,9 @@ a batch pads little) and hands each request its rows back. While the model is bu
 and form the next batch, so under load batches grow by themselves. The wait is taken only under load (the
 last batch held more than one request): a lone client never waits for company that is not coming.
 
-The heap is trimmed when the worker goes idle (glibc ``malloc_trim``, at most once a second): batches of
-every shape leave freed pages in the allocator's arenas, and a server's RSS would otherwise creep upwards
-with the traffic's variety instead of staying flat.
+The heap is trimmed every ``trim_batches`` forward passes and when the worker goes idle (glibc
+``malloc_trim``): batches of every shape leave freed pages in the allocator's arenas, and a server's RSS
+would otherwise creep upwards with the traffic's variety instead of staying flat.
 
 One thread owns the model because two forward passes at once on the same cores only slow each other down,
 and a stalled or cancelled request never holds the worker: a request whose caller has given up (timeout,
@@ -63,7 +63,12 @@ class MicroBatcher:
     """
 
     def __init__(
-        self, predict_proba: ProbaFn, max_wait_ms: float = 5.0, max_batch_pairs: int = 512, enabled: bool = True
+        self,
+        predict_proba: ProbaFn,
+        max_wait_ms: float = 5.0,
+        max_batch_pairs: int = 512,
+        enabled: bool = True,
+        trim_batches: int | None = 50,
     ):
         if max_wait_ms < 0 or max_batch_pairs < 1:
             raise ValueError(f"need max_wait_ms >= 0 and max_batch_pairs >= 1, got {max_wait_ms}, {max_batch_pairs}")
@@ -75,7 +80,8 @@ class MicroBatcher:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
         self._last_requests = 0  # requests in the last batch: is anyone else there to wait for?
-        self._libc, self._last_trim = glibc(), time.monotonic()
+        self._libc, self._last_trim = (glibc() if trim_batches else None), time.monotonic()
+        self.trim_batches, self._since_trim = trim_batches, 0
         self._thread = threading.Thread(target=self._run, name="stancekit-batcher", daemon=True)
         self._thread.start()
 
@@ -125,9 +131,17 @@ class MicroBatcher:
             self._process([j for j in jobs if j is not None])
             if stop:
                 return
-            if self._libc is not None and self._queue.empty() and time.monotonic() - self._last_trim > 1.0:
-                self._libc.malloc_trim(0)  # idle now: hand the freed pages back to the OS
-                self._last_trim = time.monotonic()
+            self._trim()
+
+    def _trim(self) -> None:
+        """Hand the heap's free pages back to the OS every trim_batches passes, and when idle (at most 1/s)."""
+        if self._libc is None:
+            return
+        self._since_trim += 1
+        idle = self._queue.empty() and time.monotonic() - self._last_trim > 1.0
+        if idle or self._since_trim >= self.trim_batches:
+            self._libc.malloc_trim(0)
+            self._last_trim, self._since_trim = time.monotonic(), 0
 
     def _gather(self, first: _Job) -> list[_Job | None]:
         """The first job and those queued or arriving within max_wait of it, up to max_batch_pairs (None: closing).
