@@ -26,6 +26,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))  # bench/ is not a package: its scripts import each other by file name
 
 import inference as inference_bench  # noqa: E402
+import memory as memory_bench  # noqa: E402
 import peak as peak_bench  # noqa: E402
 import serve as serve_bench  # noqa: E402
 import train as train_bench  # noqa: E402
@@ -35,8 +36,8 @@ from stancekit.config import PROJECT_ROOT  # noqa: E402
 
 RECORDS = PROJECT_ROOT / "docs" / "results"
 RESULTS_MD = PROJECT_ROOT / "docs" / "results.md"
-KINDS = ("quality", "documents", "inference", "train", "serve")
-BENCHES = {"inference": inference_bench, "train": train_bench, "serve": serve_bench}
+KINDS = ("quality", "documents", "inference", "train", "serve", "memory")
+BENCHES = {"inference": inference_bench, "train": train_bench, "serve": serve_bench, "memory": memory_bench}
 
 
 # ---------------------------------------------------------------------------------------------- records
@@ -121,7 +122,7 @@ def _fnc(block: dict) -> dict:
 
 
 def bench_record(path: Path, title: str) -> dict:
-    """A bench JSON (bench/inference.py, bench/train.py or bench/serve.py) as it is, with its kind and the commit.
+    """A bench JSON (bench/inference.py, train.py, serve.py or memory.py) as it is, with its kind and the commit.
 
     A JSON from before the benches recorded CPU features gets this machine's, but only when its CPU model and
     core counts are this machine's too (records are made where the bench ran).
@@ -326,7 +327,7 @@ def bench_section(group: list[dict]) -> list[str]:
     lines = [f"### {r['title']}", "", provenance(r), "", BENCHES[r["kind"]].table(r["rows"]), ""]
     if r.get("peak"):  # the matrix-product peak MFU is measured against (bench/peak.py, same run)
         lines += [peak_bench.table(r["peak"]), ""]
-    if r.get("goals"):  # bench/serve.py: the issue's goals with the numbers reached
+    if r.get("goals"):  # bench/serve.py, bench/memory.py: the issue's goals with the numbers reached
         lines += [f"- {goal}" for goal in r["goals"]] + [""]
     return lines
 
@@ -337,6 +338,7 @@ HEADINGS = {
     "inference": "## Speed and memory: inference",
     "train": "## Speed and memory: training",
     "serve": "## Serving under load",
+    "memory": "## Evaluation memory against the number of pairs",
 }
 SECTIONS = {
     "quality": quality_section,
@@ -344,6 +346,7 @@ SECTIONS = {
     "inference": bench_section,
     "train": bench_section,
     "serve": bench_section,
+    "memory": bench_section,
 }
 
 

@@ -154,3 +154,28 @@ def test_bench_serve_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
     soak = result["soak"]
     assert soak["bad_requests"] == 6 and soak["bad_with_wrong_status"] == 0 and soak["good_failed"] == 0
     assert "| batching | 32 | 1 |" in done.stdout and "soak 60 requests" in done.stdout
+
+
+def test_bench_memory_runs_real_evaluations_and_reads_each_child_peak(stance_model_dir, tmp_path):
+    from tests.helpers import FIXTURE_ROOT
+
+    out = tmp_path / "memory.json"
+    args = ["--model-dir", str(stance_model_dir), "--data", "sample", "--sizes", "30,150", "--document", "fnc1"]
+    done = _run(["bench/memory.py", *args, "--data-root", str(FIXTURE_ROOT), "--set", "device=cpu", "--json", str(out)])
+    result = json.loads(out.read_text())
+    rows = result["rows"]
+    assert [(r["mode"], r["n"]) for r in rows] == [("pairs", 30), ("pairs", 150), ("document", 4)]
+    # The repeated file holds exactly the pairs asked for, so each run scored them all (ids made unique).
+    assert rows[1]["set"] == "sample x0.15k" and len(rows[1]["macro_f1"]) == 1
+    for r in rows:
+        assert 100 < r["peak_rss_mb"] < 8000 and r["wall_s"] > 0, r
+    assert "| pairs | sample x0.15k | torch | 150 |" in done.stdout
+    assert len(result["goals"]) == 2 and "goal <= 1536" in result["goals"][0]
+    # And it renders as its own section of docs/results.md, goals included.
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+    import results  # noqa: PLC0415  (bench/ is not a package)
+
+    record = results.bench_record(out, "Evaluation memory")
+    page = results.render([record])
+    assert record["kind"] == "memory" and "## Evaluation memory against the number of pairs" in page
+    assert "| pairs | sample x0.15k | torch | 150 |" in page and "goal <= 2048" in page
