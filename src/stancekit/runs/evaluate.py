@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,31 +93,21 @@ def evaluate_documents(cfg: DictConfig) -> Report:
     sets = score_sets(logits, splits.test)
 
     fnc_blocks: dict[str, dict] = {}
-    records: list[dict[str, Any]] = []
+    fnc_views: list[tuple[list[str] | None, list[str] | None, Any]] = []  # per set: gold, prediction, relatedness
     for (name, dataset), results, relatedness, gated in zip(
         splits.test.items(), scorer.calls, scorer.relatedness, scorer.gated
     ):
-        ids, claims, documents = list(dataset["id"]), list(dataset["hypothesis"]), list(dataset["premise"])
-        predicted = [LABEL2ID[r.label] for r in results]
-        gold4 = golds[name]
-        pred4 = None
+        gold4, pred4 = golds[name], None
         if gold4 is not None:
+            predicted = [LABEL2ID[r.label] for r in results]
             if relatedness is None and rule == "lexical":
-                relatedness = lexical_relatedness(claims, documents)
+                relatedness = lexical_relatedness(list(dataset["hypothesis"]), list(dataset["premise"]))
             pred4 = to_fnc_labels(predicted, relatedness, rule, threshold)
             fnc_blocks[name] = fnc_metrics(gold4, pred4, predicted)
             if relatedness is not None and gate is not None:
                 fnc_blocks[name]["gated"] = len(gated)
             sets[name]["fnc"] = fnc_blocks[name]
-        for i, (result, label) in enumerate(zip(results, list(dataset["label"]))):
-            record = {"set": name, "id": ids[i], "claim": claims[i], "gold": LABELS[label], **result.to_dict()}
-            if gold4 is not None and gate is not None:
-                record["gated"] = i in gated
-            if gold4 is not None:
-                record.update(fnc_gold=gold4[i], fnc_prediction=pred4[i])
-                if relatedness is not None:
-                    record["relatedness"] = round(float(relatedness[i]), 6)
-            records.append(record)
+        fnc_views.append((gold4, pred4, relatedness))
 
     how = (
         options.input
@@ -132,5 +123,26 @@ def evaluate_documents(cfg: DictConfig) -> Report:
         context=f"Model `{cfg.model_dir}`; claim = hypothesis, document = premise; document input: {how}.",
         sections=[render_fnc_section(fnc_blocks, rule, threshold)] if fnc_blocks else [],
     )
-    write_jsonl(out / "documents.jsonl", records)
+    # Streamed: one record at a time, so the file costs no second copy of every document's evidence.
+    write_jsonl(out / "documents.jsonl", _document_records(splits.test, scorer, fnc_views, gate is not None))
     return Report(out, sets)
+
+
+def _document_records(
+    sets: dict, scorer: DocumentLogProbs, fnc_views: list[tuple[Any, Any, Any]], gated_view: bool
+) -> Iterator[dict[str, Any]]:
+    """``documents.jsonl``'s records, set by set: claim, gold, the document result and, for an FNC set, its
+    four-label gold and prediction (with the relatedness, and whether the lexical gate held the pair back)."""
+    for (name, dataset), results, gated, (gold4, pred4, relatedness) in zip(
+        sets.items(), scorer.calls, scorer.gated, fnc_views
+    ):
+        for i, (row, result) in enumerate(zip(dataset.select_columns(["id", "hypothesis", "label"]), results)):
+            record = {"set": name, "id": row["id"], "claim": row["hypothesis"], "gold": LABELS[row["label"]]}
+            record.update(result.to_dict())
+            if gold4 is not None:
+                if gated_view:
+                    record["gated"] = i in gated
+                record.update(fnc_gold=gold4[i], fnc_prediction=pred4[i])
+                if relatedness is not None:
+                    record["relatedness"] = round(float(relatedness[i]), 6)
+            yield record
