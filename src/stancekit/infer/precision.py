@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import torch
 
 PRECISIONS = ("auto", "fp32", "bf16", "bf16-checked")
+# Backends with a bf16 precision (and so bf16-checked); the others run at their own, fp32 or int8.
+BF16_BACKENDS = ("torch", "openvino")
 # A pair is a close call when its two best bf16 logits lie closer than this. Measured on the nli_mix test
 # sets, bf16 moved a top-two margin by far less, and every label it flipped had a margin well inside it.
 RECHECK_MARGIN = 0.2
@@ -32,18 +34,29 @@ MIN_PAIRS_BEFORE_SWITCH = 64
 def resolve_inference_precision(precision: str, backend: str, device: torch.device) -> str:
     """The precision a wrapper runs at: ``precision`` with ``auto`` resolved.
 
-    ``auto`` is ``bf16-checked`` on CPUs with native bf16 and ``fp32`` elsewhere (emulated bf16 is slower
-    than fp32; GPUs keep fp32 by default). ONNX backends run at their own precision (``fp32``, or ``int8``
-    for ``onnx-int8``) and accept only ``auto`` or ``fp32``.
+    ``auto`` means what it means for PyTorch, labels equal to fp32's: ``bf16-checked`` on CPUs with native
+    bf16 and ``fp32`` elsewhere (emulated bf16 is slower than fp32; GPUs keep fp32 by default). The
+    ``openvino`` backend has the same four precisions (its bf16 is OpenVINO's bf16 inference precision),
+    but takes ``bf16`` and ``bf16-checked`` only on CPUs with native bf16, where its CPU plugin runs them.
+    ``onnx`` runs at ``fp32``, the int8 backends at ``int8``; those accept only ``auto`` or ``fp32``.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    if backend != "torch":
+    if backend not in BF16_BACKENDS:
         if precision not in {"auto", "fp32"}:
-            raise ValueError(f"precision={precision!r} needs the torch backend; the {backend} backend sets its own")
-        return "int8" if backend == "onnx-int8" else "fp32"
+            raise ValueError(
+                f"precision={precision!r} needs the torch backend (or openvino); the {backend} backend sets its own"
+            )
+        return "int8" if backend.endswith("-int8") else "fp32"
+    native = device.type == "cpu" and cpu_has_native_bf16()
+    if backend != "torch" and precision in {"bf16", "bf16-checked"} and not native:
+        # PyTorch emulates bf16 when asked; OpenVINO's CPU plugin runs bf16 only where the CPU has it: say so.
+        raise ValueError(
+            f"precision={precision!r} with the {backend} backend needs a CPU with native bf16 (AVX-512 BF16 or "
+            "AMX); this one has none: use precision='fp32' (or 'auto')"
+        )
     if precision == "auto":
-        return "bf16-checked" if device.type == "cpu" and cpu_has_native_bf16() else "fp32"
+        return "bf16-checked" if native else "fp32"
     return precision
 
 
