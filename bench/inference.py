@@ -56,6 +56,7 @@ VARIANTS = (
     "loop",
     "ours-fp32",
     "ours",
+    "ours-pad16",
     "onnx",
     "onnx-int8",
     "openvino",
@@ -66,12 +67,15 @@ VARIANTS = (
 CLASSIFIER_VARIANTS = {
     "ours-fp32": ("torch", "fp32"),
     "ours": ("torch", "auto"),
+    "ours-pad16": ("torch", "auto"),
     "onnx": ("onnx", "auto"),
     "onnx-int8": ("onnx-int8", "auto"),
     "openvino": ("openvino", "fp32"),
     "openvino-bf16": ("openvino", "bf16-checked"),
     "openvino-int8": ("openvino-int8", "auto"),
 }
+# Further StanceClassifier options of a variant: ours-pad16 asks whether whole AVX-512/AMX tiles pay for padding.
+CLASSIFIER_OPTIONS = {"ours-pad16": {"pad_to_multiple_of": 16}}
 CALIBRATION_PAIRS = 300  # openvino-int8's calibration: NNCF's default subset size
 REFERENCE = "ours-fp32"  # labels of the fp32 PyTorch model: agreement is measured against them
 LABELS = ("support", "contradict", "neutral")  # stancekit.labels.LABELS, repeated so children import less
@@ -143,7 +147,13 @@ def make_runner(variant: str, model_dir: str, batch_size: int, threads: int):
 
     backend, precision = CLASSIFIER_VARIANTS[variant]
     clf = StanceClassifier.from_pretrained(
-        model_dir, device="cpu", batch_size=batch_size, backend=backend, num_threads=threads, precision=precision
+        model_dir,
+        device="cpu",
+        batch_size=batch_size,
+        backend=backend,
+        num_threads=threads,
+        precision=precision,
+        **CLASSIFIER_OPTIONS.get(variant, {}),
     )
 
     def run(premises, hypotheses):

@@ -67,6 +67,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bad-every", type=int, default=50, help="a bad request every N in the soak")
     parser.add_argument("--threads", type=int, default=None, help="the server's CPU threads (default: cores)")
     parser.add_argument("--max-wait-ms", type=float, default=None, help="serve.max_wait_ms (default: the config's)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a scripts/serve.py override for both servers (repeatable), e.g. pad_to_multiple_of=16",
+    )
     parser.add_argument("--json", default=str(PROJECT_ROOT / "bench" / "results" / "serve.json"))
     parser.add_argument("--child", choices=["offline"], help=argparse.SUPPRESS)
     parser.add_argument("--pairs-file", help=argparse.SUPPRESS)
@@ -104,7 +111,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py"), f"model_dir={args.model_dir}"]
-        command += [f"port={self.port}", f"num_threads={args.threads}", f"hydra.run.dir={run_dir}", *overrides]
+        command += [f"port={self.port}", f"num_threads={args.threads}", f"hydra.run.dir={run_dir}"]
+        command += [*args.set, *overrides]
         if args.max_wait_ms is not None:
             command.append(f"max_wait_ms={args.max_wait_ms}")
         self.log = open(run_dir.with_suffix(".log"), "w")  # noqa: SIM115 (closed in __exit__)
@@ -330,6 +338,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         "set": data["set"],
         "pairs": len(pairs),
         "threads": args.threads,
+        "server_overrides": args.set,
         "offline": {"pairs_per_second": off["pairs_per_second"], "precision": off["precision"]},
         "rows": rows,
         "soak": soaked,

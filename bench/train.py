@@ -14,6 +14,8 @@ its own; same model, data, seed and number of steps):
   grouped_fp32  dynamic padding, length-grouped batches, fp32 (ours without bf16, to show each part's share)
   grouped       stancekit's recipe as configured: length-grouped, ``train.precision=auto`` (bf16 autocast on
                 CPUs with native bf16, see stancekit.train.trainer.resolve_precision)
+  grouped_pad16 as grouped, each batch's length rounded up to a multiple of 16 (``train.pad_to_multiple_of=16``):
+                whether shapes of whole AVX-512/AMX tiles pay for the extra padding
 
 For each: training examples/second over the timed steps (first step start to last step end: forward,
 backward and optimiser, no evaluation), the projected time of one epoch of the training split at that
@@ -61,6 +63,8 @@ ROWS: dict[str, tuple[str, list[str]]] = {
     "dynamic": ("dynamic padding, random order, fp32", ["train.group_by_length=false", "train.precision=fp32"]),
     "grouped_fp32": ("dynamic padding, length-grouped, fp32", ["train.precision=fp32"]),
     "grouped": ("stancekit's recipe (length-grouped, precision=auto)", []),
+    # Whether matrix shapes that are whole AVX-512/AMX tiles pay for the extra padding.
+    "grouped_pad16": ("as grouped, each batch's length rounded up to a multiple of 16", ["train.pad_to_multiple_of=16"]),
 }
 
 

@@ -66,6 +66,9 @@ class LoadedModelConfig:
     # torch and openvino backends: auto (bf16 with an fp32 recheck of close calls on CPUs with native bf16, else
     # fp32), fp32, bf16 or bf16-checked; see stancekit.StanceClassifier.
     precision: str = "auto"
+    # Each batch's padded length rounded up to a multiple of this (null: its longest pair); see
+    # stancekit.StanceClassifier.
+    pad_to_multiple_of: int | None = None
 
 
 @dataclass

@@ -269,6 +269,9 @@ class TrainConfig:
     # Pad every batch to model.max_length (the run_glue.py way). For benchmarks and baselines only: it is
     # ~2.5x slower on nli_mix (bench/train.py); the default pads each batch to its own longest pair.
     pad_to_max_length: bool = False
+    # Round each batch's padded length up to a multiple of this (null: its longest pair), for matrix shapes
+    # that suit the CPU's vector/tile units; it must divide model.max_length. bench/train.py measures it.
+    pad_to_multiple_of: int | None = None
     # Continue from the newest checkpoint in the run folder (use the same hydra.run.dir).
     resume: bool = False
     # Evaluate and checkpoint every epoch, or every `eval_steps` steps when set.

@@ -31,6 +31,24 @@ def test_sorted_batches_come_back_in_input_order_and_equal_one_by_one(clf):
     np.testing.assert_allclose(clf.predict_logits(PAIRS, batch_size=64), batched, atol=1e-5)
 
 
+def test_padding_to_a_multiple_rounds_batch_shapes_within_max_length_and_keeps_answers(stance_model_dir):
+    plain = StanceClassifier.from_pretrained(stance_model_dir, device="cpu", max_length=100, precision="fp32")
+    rounded = StanceClassifier.from_pretrained(
+        stance_model_dir, device="cpu", max_length=100, precision="fp32", pad_to_multiple_of=16
+    )
+    widths = []
+    original = rounded._batch_logits
+    rounded._batch_logits = lambda batch, bf16=False: widths.append(batch["input_ids"].shape[1]) or original(batch)
+    long_pair = ("the council met again on monday . " * 20, "the council met .")
+    pairs = PAIRS + [long_pair]
+    with pytest.warns(TruncationWarning):
+        np.testing.assert_allclose(rounded.predict_logits(pairs, batch_size=4), plain.predict_logits(pairs), atol=1e-5)
+    # Every batch a multiple of 16 but the longest, which stops at max_length (no positions past it).
+    assert widths[-1] == 100 and all(w % 16 == 0 for w in widths[:-1]) and len(set(widths[:-1])) > 1, widths
+    with pytest.raises(ValueError, match="pad_to_multiple_of"):
+        StanceClassifier.from_pretrained(stance_model_dir, device="cpu", pad_to_multiple_of=0)
+
+
 def test_thread_count_is_an_option(stance_model_dir):
     before = torch.get_num_threads()
     try:

@@ -57,6 +57,7 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
         "loop",
         "ours-fp32",
         "ours",
+        "ours-pad16",
         "onnx",
         "onnx-int8",
         "openvino",
@@ -71,7 +72,7 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
         assert r["pairs_per_second"] > 0 and r["peak_rss_mb"] > 0 and 0 <= r["accuracy"] <= 1
     # Same model, same labels: the baseline, the plain loop, our default, fp32 ONNX and OpenVINO (fp32 and
     # bf16-checked) agree with fp32.
-    for name in ("pipeline", "loop", "ours-fp32", "ours", "onnx", "openvino", *bf16):
+    for name in ("pipeline", "loop", "ours-fp32", "ours", "ours-pad16", "onnx", "openvino", *bf16):
         assert rows[name]["agreement"] == 1.0, name
     assert "| pipeline |" in done.stdout and "1.00×" in done.stdout and "| bf16 |" in done.stdout
 
@@ -116,7 +117,7 @@ def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
     result = json.loads(out.read_text())
     rows = {r["row"]: r for r in result["rows"]}
     assert set(result["peak"]["peak"]) == {"fp32", "bf16"}
-    assert list(rows) == ["pad128", "dynamic", "grouped_fp32", "grouped"]
+    assert list(rows) == ["pad128", "dynamic", "grouped_fp32", "grouped", "grouped_pad16"]
     assert rows["pad128"]["max_length"] == 128 and rows["pad128"]["precision"] == "fp32"
     assert rows["grouped"]["precision"] == ("bf16" if cpu_has_native_bf16() else "fp32")
     for r in rows.values():
@@ -128,6 +129,9 @@ def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
         assert 0 < r["train_tokens"] <= r["padded_tokens"] and r["model_tflops"] > 0 and 0 < r["mfu"] < 1.5
     assert rows["pad128"]["padded_tokens"] == rows["pad128"]["examples"] * 128
     assert rows["dynamic"]["padded_tokens"] < rows["pad128"]["padded_tokens"]
+    # The same batches as grouped (same seed), each rounded up to a multiple of 16 tokens.
+    assert rows["grouped_pad16"]["padded_tokens"] % 16 == 0
+    assert rows["grouped_pad16"]["padded_tokens"] >= rows["grouped"]["padded_tokens"]
 
 
 def test_bench_train_phases_account_for_the_whole_run(tiny_model_dir, tmp_path):

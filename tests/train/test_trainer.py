@@ -55,6 +55,12 @@ def test_padding_is_dynamic_unless_the_benchmark_option_asks(tiny_model_dir, tmp
     longest = max(len(f["input_ids"]) for f in features)
     assert longest < 64
     assert collator(tokenizer, cfg)(features)["input_ids"].shape == (8, longest)
+    cfg.train.pad_to_multiple_of = 16
+    assert collator(tokenizer, cfg)(features)["input_ids"].shape == (8, -(-longest // 16) * 16)
+    cfg.train.pad_to_multiple_of = 24  # does not divide max_length 64: the longest batches would pass it
+    with pytest.raises(ValueError, match="pad_to_multiple_of=24"):
+        collator(tokenizer, cfg)
+    cfg.train.pad_to_multiple_of = None
     cfg.train.pad_to_max_length = True
     assert collator(tokenizer, cfg)(features)["input_ids"].shape == (8, 64)
 

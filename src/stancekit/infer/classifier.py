@@ -67,6 +67,10 @@ class StanceClassifier:
     ``bf16-checked`` on CPUs with native bf16 (AVX-512 BF16 or AMX), ``fp32`` elsewhere. The ``openvino``
     backend has the same precisions (``bf16`` and ``bf16-checked`` on CPUs with native bf16 only); ``onnx``
     and the int8 backends take ``auto`` or ``fp32`` (their own precision).
+
+    ``pad_to_multiple_of`` rounds each batch's padded length up to a multiple (never past ``max_length``):
+    fewer distinct shapes for the backends to build and cache kernels for, at the cost of a little padding
+    (``None``, the default: each batch padded to its own longest pair).
     """
 
     labels: tuple[str, ...] = LABELS
@@ -84,6 +88,7 @@ class StanceClassifier:
         temperature: float = 1.0,
         num_threads: int | None = None,
         precision: str = "auto",
+        pad_to_multiple_of: int | None = None,
     ):
         check_stance_config(model.config.id2label, getattr(model, "name_or_path", "model"))
         if isinstance(model, BackendStanceModel):
@@ -101,6 +106,9 @@ class StanceClassifier:
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.max_length = usable_max_length(model.config, tokenizer, max_length)
+        if pad_to_multiple_of is not None and pad_to_multiple_of < 1:
+            raise ValueError(f"pad_to_multiple_of must be a positive integer or None, got {pad_to_multiple_of}")
+        self.pad_to_multiple_of = pad_to_multiple_of
         # Calibration: probabilities are softmax(logits / temperature); fitted on validation after training.
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
@@ -120,6 +128,7 @@ class StanceClassifier:
         num_threads: int | None = None,
         precision: str = "auto",
         calibration_pairs: Sequence[Pair] | None = None,
+        pad_to_multiple_of: int | None = None,
     ) -> StanceClassifier:
         """Load a model folder written by stancekit (or any classifier with our three labels).
 
@@ -183,6 +192,7 @@ class StanceClassifier:
             temperature=temperature,
             num_threads=num_threads,
             precision=precision,
+            pad_to_multiple_of=pad_to_multiple_of,
         )
 
     @torch.inference_mode()
@@ -242,8 +252,19 @@ class StanceClassifier:
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16 and self.backend == "torch"):
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
-                batch = self.tokenizer.pad({k: [v[i] for i in idx] for k, v in enc.items()}, return_tensors="np")
+                features = {k: [v[i] for i in idx] for k, v in enc.items()}
+                length = self._padded_length(max(len(ids) for ids in features["input_ids"]))
+                batch = self.tokenizer.pad(features, padding="max_length", max_length=length, return_tensors="np")
                 out[idx] = self._batch_logits(batch, bf16)
+
+    def _padded_length(self, longest: int) -> int:
+        """The batch's padded length: its longest pair, rounded up to ``pad_to_multiple_of`` within max_length."""
+        # Rounding bounds how many distinct shapes a long-running process (a server) sees, each of which the
+        # backends compile and cache kernels for; padding never goes past max_length (the positions exist).
+        if not self.pad_to_multiple_of:
+            return longest
+        multiple = self.pad_to_multiple_of
+        return min(-(-longest // multiple) * multiple, max(longest, self.max_length))
 
     def _batch_logits(self, batch: dict[str, np.ndarray], bf16: bool = False) -> np.ndarray:
         """Logits of one padded batch from whichever backend holds the model (bf16: at bf16 precision)."""

@@ -58,7 +58,7 @@ def check_mode(mode: str) -> str:
 
 def load_classifier(cfg: DictConfig) -> StanceClassifier:
     """The saved model of an evaluate/predict config, with its device, batching, length, backend and precision."""
-    options = ("device", "batch_size", "max_length", "backend", "num_threads", "precision")
+    options = ("device", "batch_size", "max_length", "backend", "num_threads", "precision", "pad_to_multiple_of")
     return StanceClassifier.from_pretrained(cfg.model_dir, **{name: cfg[name] for name in options})
 
 

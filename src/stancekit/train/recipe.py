@@ -83,14 +83,21 @@ def tokenize(dataset: Dataset, tokenizer: PreTrainedTokenizerBase, max_length: i
 
 
 def collator(tokenizer: PreTrainedTokenizerBase, cfg: DictConfig) -> DataCollatorWithPadding:
-    """Pad each batch to its own longest pair; ``train.pad_to_max_length`` pads to ``model.max_length`` instead.
+    """Pad each batch to its own longest pair (rounded up to ``train.pad_to_multiple_of`` when set);
+    ``train.pad_to_max_length`` pads to ``model.max_length`` instead.
 
     Fixed-length padding only exists to measure the ``run_glue.py``-style baseline (bench/train.py): on
     short NLI pairs it spends most of the compute on padding.
     """
     if cfg.train.pad_to_max_length:
         return DataCollatorWithPadding(tokenizer, padding="max_length", max_length=cfg.model.max_length)
-    return DataCollatorWithPadding(tokenizer)
+    multiple = cfg.train.pad_to_multiple_of
+    if multiple is not None and (multiple < 1 or cfg.model.max_length % multiple):
+        # A multiple that does not divide max_length would pad the longest batches past it.
+        raise ValueError(
+            f"train.pad_to_multiple_of={multiple} must be a positive divisor of model.max_length={cfg.model.max_length}"
+        )
+    return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=multiple)
 
 
 def callbacks_for(cfg: DictConfig, extra: list[TrainerCallback] | None) -> list[TrainerCallback]:
