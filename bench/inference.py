@@ -12,6 +12,8 @@ Variants, each measured in a fresh subprocess (so peak memory is its own and not
               with the close calls recomputed in fp32 on CPUs with native bf16, fp32 elsewhere)
   onnx        ``StanceClassifier(backend="onnx")``: ONNX Runtime, fp32
   onnx-int8   ``StanceClassifier(backend="onnx-int8")``: ONNX Runtime, dynamically quantised int8 weights
+  onnx-int8-static  ``StanceClassifier(backend="onnx-int8-static")``: ONNX Runtime, static (QDQ) int8, calibrated
+              on the same pairs as openvino-int8
   openvino    ``StanceClassifier(backend="openvino", precision="fp32")``: OpenVINO's CPU plugin, fp32
   openvino-bf16  ``backend="openvino", precision="bf16-checked"`` (what ``auto`` is there): bf16 with the
               close calls recomputed in fp32; only on CPUs with native bf16, skipped with a note elsewhere
@@ -59,6 +61,7 @@ VARIANTS = (
     "ours-pad16",
     "onnx",
     "onnx-int8",
+    "onnx-int8-static",
     "openvino",
     "openvino-bf16",
     "openvino-int8",
@@ -70,13 +73,14 @@ CLASSIFIER_VARIANTS = {
     "ours-pad16": ("torch", "auto"),
     "onnx": ("onnx", "auto"),
     "onnx-int8": ("onnx-int8", "auto"),
+    "onnx-int8-static": ("onnx-int8-static", "auto"),
     "openvino": ("openvino", "fp32"),
     "openvino-bf16": ("openvino", "bf16-checked"),
     "openvino-int8": ("openvino-int8", "auto"),
 }
 # Further StanceClassifier options of a variant: ours-pad16 asks whether whole AVX-512/AMX tiles pay for padding.
 CLASSIFIER_OPTIONS = {"ours-pad16": {"pad_to_multiple_of": 16}}
-CALIBRATION_PAIRS = 300  # openvino-int8's calibration: NNCF's default subset size
+CALIBRATION_PAIRS = 300  # openvino-int8's and onnx-int8-static's calibration: NNCF's default subset size
 REFERENCE = "ours-fp32"  # labels of the fp32 PyTorch model: agreement is measured against them
 LABELS = ("support", "contradict", "neutral")  # stancekit.labels.LABELS, repeated so children import less
 DEFAULT_MODEL = PROJECT_ROOT / "outputs" / "nli_mix" / "model"
@@ -215,7 +219,8 @@ def load_pairs(args: argparse.Namespace) -> dict:
 
 def load_calibration_pairs(args: argparse.Namespace, n: int = CALIBRATION_PAIRS) -> list[tuple[str, str]]:
     """The first ``n`` pairs of ``--data``'s training mixture (shuffled, and with every test pair removed by
-    the leakage guard): what ``openvino-int8`` is calibrated on, as a user would calibrate on training pairs."""
+    the leakage guard): what ``openvino-int8`` and ``onnx-int8-static`` are calibrated on, as a user would
+    calibrate on training pairs."""
     from hydra import compose, initialize_config_dir
 
     from stancekit.config import CONFIG_DIR
@@ -225,7 +230,7 @@ def load_calibration_pairs(args: argparse.Namespace, n: int = CALIBRATION_PAIRS)
         cfg = compose("evaluate", [f"data={args.data}", f"paths.data_root={args.data_root}", "model_dir=unused"])
     train = build_splits(cfg.data, cfg.paths.data_root, ("train",)).train
     if train is None or len(train) == 0:
-        raise SystemExit(f"data config {args.data!r} has no training pairs to calibrate openvino-int8 on")
+        raise SystemExit(f"data config {args.data!r} has no training pairs to calibrate the static int8 variants on")
     train = train.select(range(min(n, len(train))))
     return list(zip(train["premise"], train["hypothesis"]))
 
@@ -234,12 +239,19 @@ def prepare_converted(args: argparse.Namespace, variants: list[str]) -> None:
     """Export, convert and quantise before timing, so no variant's time or memory includes the one-off work."""
     from stancekit import StanceClassifier
 
+    calibration: list[tuple[str, str]] = []  # loaded once, for whichever calibrated variant comes first
     for variant in variants:
         backend, precision = CLASSIFIER_VARIANTS.get(variant, ("torch", "auto"))
+        if backend in ("openvino-int8", "onnx-int8-static"):
+            calibration = calibration or load_calibration_pairs(args)
         if backend == "openvino-int8":
             from stancekit.infer.openvino import quantize_openvino
 
-            quantize_openvino(args.model_dir, load_calibration_pairs(args))
+            quantize_openvino(args.model_dir, calibration)
+        elif backend == "onnx-int8-static":
+            from stancekit.infer.onnx import quantize_onnx_static
+
+            quantize_onnx_static(args.model_dir, calibration)
         elif backend != "torch":
             StanceClassifier.from_pretrained(args.model_dir, device="cpu", backend=backend, precision=precision)
 

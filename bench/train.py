@@ -64,7 +64,10 @@ ROWS: dict[str, tuple[str, list[str]]] = {
     "grouped_fp32": ("dynamic padding, length-grouped, fp32", ["train.precision=fp32"]),
     "grouped": ("stancekit's recipe (length-grouped, precision=auto)", []),
     # Whether matrix shapes that are whole AVX-512/AMX tiles pay for the extra padding.
-    "grouped_pad16": ("as grouped, each batch's length rounded up to a multiple of 16", ["train.pad_to_multiple_of=16"]),
+    "grouped_pad16": (
+        "as grouped, each batch's length rounded up to a multiple of 16",
+        ["train.pad_to_multiple_of=16"],
+    ),
 }
 
 

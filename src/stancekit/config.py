@@ -57,7 +57,8 @@ class LoadedModelConfig:
     batch_size: int = 64
     device: str = "auto"
     max_length: int | None = None
-    # torch, onnx or onnx-int8 (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; see stancekit.infer.onnx),
+    # torch, onnx, onnx-int8 or onnx-int8-static (ONNX Runtime on the CPU; pip install 'stancekit[onnx]'; static
+    # int8 needs a quantised model made once by stancekit.infer.onnx.quantize_onnx_static; see stancekit.infer.onnx),
     # openvino or openvino-int8 (OpenVINO; pip install 'stancekit[openvino]'; int8 needs a quantised model made
     # once by stancekit.infer.openvino.quantize_openvino; see stancekit.infer.openvino).
     backend: str = "torch"
@@ -192,6 +193,10 @@ class ServeRunConfig(LoadedModelConfig):
     batching: bool = True
     max_wait_ms: float = 5.0
     max_batch_pairs: int = 512
+    # A server sees batches of every length; rounding them up to a multiple of 16 tokens bounds the shapes
+    # the backend builds and caches kernels for, which otherwise grow the RSS with the traffic's variety
+    # (bench/serve.py's soak; the cost, a little padding, is in docs/results.md). null: each batch's longest.
+    pad_to_multiple_of: int | None = 16
     # min_confidence of a request that gives none (0: never abstain).
     min_confidence: float = 0.0
     limits: ServeLimits = field(default_factory=ServeLimits)

@@ -50,6 +50,7 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
     for r in rows.values():
         assert r["model_tflops"] > 0 and 0 < r["mfu"] < 1.5, r
     assert rows["onnx-int8"]["mfu_of"] == "int8" and rows["ours-fp32"]["mfu_of"] == "fp32"
+    assert rows["onnx-int8-static"]["mfu_of"] == "int8"
     # openvino-bf16 runs only on CPUs with native bf16; elsewhere it is skipped with a note, not left out silently.
     bf16 = ["openvino-bf16"] if cpu_has_native_bf16() else []
     assert list(rows) == [
@@ -60,6 +61,7 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
         "ours-pad16",
         "onnx",
         "onnx-int8",
+        "onnx-int8-static",
         "openvino",
         *bf16,
         "openvino-int8",

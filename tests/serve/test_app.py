@@ -198,4 +198,9 @@ def test_build_app_from_the_serve_config(stance_model_dir):
     cfg = compose_config("serve", [f"model_dir={stance_model_dir}", "device=cpu", "precision=fp32", "batching=false"])
     with TestClient(build_app(cfg)) as client:
         assert client.post("/v1/pairs", json=as_body([("e", "c")])).status_code == 200
-        assert client.get("/v1/model").json()["batching"] is False
+        info = client.get("/v1/model").json()
+        assert info["batching"] is False
+        # The server's default rounds batch lengths (a bounded set of kernel shapes); scripts that score a
+        # file once keep each batch at its own longest pair.
+        assert info["pad_to_multiple_of"] == 16
+    assert compose_config("evaluate", ["model_dir=m", "data=sample"]).pad_to_multiple_of is None

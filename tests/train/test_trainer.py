@@ -146,8 +146,10 @@ def test_bf16_trains_on_the_cpu_with_device_auto(tiny_model_dir, tmp_path):
     result = train(cfg)
     assert 0 <= result.validation["eval_macro_f1"] <= 1 and result.test == {}
     on_disk = json.loads((tmp_path / "metrics.json").read_text())  # no test set: the validation scores
-    assert on_disk == {"sets": {}, "validation": {"accuracy": result.validation["eval_accuracy"],
-                                                  "macro_f1": result.validation["eval_macro_f1"]}}
+    assert on_disk == {
+        "sets": {},
+        "validation": {"accuracy": result.validation["eval_accuracy"], "macro_f1": result.validation["eval_macro_f1"]},
+    }
     # Autocast only: the saved weights stay fp32, so plain transformers loads them as usual.
     model = StanceClassifier.from_pretrained(tmp_path / "model").model
     assert {p.dtype for p in model.parameters()} == {torch.float32}

@@ -33,7 +33,7 @@ import torch
 from ..artifacts import write_json
 from ..models.folder import METADATA_FILE, WEIGHTS_KEY, read_metadata, weight_files
 
-BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
+BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8", "onnx-int8-static", "openvino", "openvino-int8")
 MANIFEST = "export.json"
 
 
@@ -51,8 +51,14 @@ class Artifact:
 ARTIFACTS: dict[str, Artifact] = {
     "onnx": Artifact("onnx", "model.onnx", "torch", 1),
     "onnx-int8": Artifact("onnx", "model.int8.onnx", "onnx", 1),
+    "onnx-int8-static": Artifact("onnx", "model.int8-static.onnx", "onnx", 1, calibrated=True),
     "openvino": Artifact("openvino", "model.xml", "torch", 1),
     "openvino-int8": Artifact("openvino", "model.int8.xml", "openvino", 1, calibrated=True),
+}
+# What quantises each calibrated backend's file once (named in the error when its pairs are missing).
+QUANTISERS = {
+    "onnx-int8-static": "stancekit.infer.onnx.quantize_onnx_static",
+    "openvino-int8": "stancekit.infer.openvino.quantize_openvino",
 }
 
 
@@ -130,14 +136,17 @@ def check_calibration(model_dir: str | Path, backend: str, pairs: Sequence | Non
     calibrated backend with no cached file) but missing."""
     calibrated = check_backend(backend) in ARTIFACTS and ARTIFACTS[backend].calibrated
     if pairs is not None and not calibrated:
-        takers = [b for b, a in ARTIFACTS.items() if a.calibrated]
-        raise ValueError(f"calibration_pairs is for the {', '.join(takers)} backend; the {backend} backend takes none")
+        # The calibrated backend of the same runtime (all of them for torch).
+        same = ARTIFACTS[backend].subdir if backend in ARTIFACTS else None
+        takers = [b for b, a in ARTIFACTS.items() if a.calibrated and same in (None, a.subdir)]
+        what = f"the {' and '.join(takers)} backend" + ("s" if len(takers) > 1 else "")
+        raise ValueError(f"calibration_pairs is for {what}; the {backend} backend takes none")
     if calibrated and pairs is None and cached_file(model_dir, backend) is None:
         raise ValueError(
             f"backend={backend!r} is quantised once with calibration pairs, and {model_dir} has no quantised "
             "model yet: pass calibration_pairs=[(premise, hypothesis), ...] (a few hundred real pairs, e.g. from "
-            "the training data) to StanceClassifier.from_pretrained, or run "
-            "stancekit.infer.openvino.quantize_openvino(model_dir, pairs) once; later loads use the cached model"
+            f"the training data) to StanceClassifier.from_pretrained, or run {QUANTISERS[backend]}(model_dir, "
+            "pairs) once; later loads use the cached model"
         )
 
 

@@ -135,13 +135,14 @@ class StanceClassifier:
         ``calibrated=False`` ignores the stored temperature (raw softmax probabilities). ``precision``: see
         the class (``auto``: bf16 with an fp32 recheck of close calls on CPUs with native bf16, else fp32).
 
-        ``backend``: ``torch`` (default), ``onnx`` / ``onnx-int8`` to run through ONNX Runtime on the CPU
-        (``pip install 'stancekit[onnx]'``), or ``openvino`` / ``openvino-int8`` through OpenVINO
-        (``pip install 'stancekit[openvino]'``). The first use converts the folder into ``onnx/`` or
-        ``openvino/`` inside it; labels and temperature are the same for every backend (see
-        :mod:`stancekit.infer.onnx`, :mod:`stancekit.infer.openvino`). ``openvino-int8`` is calibrated on real
-        pairs once: pass ``calibration_pairs`` (a few hundred (premise, hypothesis) pairs, e.g. training pairs)
-        the first time, or quantise beforehand with :func:`stancekit.infer.openvino.quantize_openvino`.
+        ``backend``: ``torch`` (default), ``onnx`` / ``onnx-int8`` / ``onnx-int8-static`` (static int8,
+        calibrated) to run through ONNX Runtime on the CPU (``pip install 'stancekit[onnx]'``), or ``openvino``
+        / ``openvino-int8`` through OpenVINO (``pip install 'stancekit[openvino]'``). The first use converts the
+        folder into ``onnx/`` or ``openvino/`` inside it; labels and temperature are the same for every backend
+        (see :mod:`stancekit.infer.onnx`, :mod:`stancekit.infer.openvino`). ``onnx-int8-static`` and
+        ``openvino-int8`` are calibrated on real pairs once: pass ``calibration_pairs`` (a few hundred (premise,
+        hypothesis) pairs, e.g. training pairs) the first time, or quantise beforehand with
+        :func:`stancekit.infer.onnx.quantize_onnx_static` / :func:`stancekit.infer.openvino.quantize_openvino`.
 
         Loading is safe by default: weights are read from safetensors files only, and checked against the
         SHA-256 hashes in the folder's ``stancekit.json`` when it has them (``WeightsIntegrityError`` on a
@@ -181,7 +182,15 @@ class StanceClassifier:
                     calibration_pairs=calibration_pairs,
                 )
             else:
-                model = load_onnx_model(path, backend, config, model=model, tokenizer=tokenizer, num_threads=threads)
+                model = load_onnx_model(
+                    path,
+                    backend,
+                    config,
+                    model=model,
+                    tokenizer=tokenizer,
+                    num_threads=threads,
+                    calibration_pairs=calibration_pairs,
+                )
         temperature = float(read_metadata(path).get("temperature", 1.0)) if calibrated else 1.0
         return cls(
             model,

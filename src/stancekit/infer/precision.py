@@ -47,7 +47,7 @@ def resolve_inference_precision(precision: str, backend: str, device: torch.devi
             raise ValueError(
                 f"precision={precision!r} needs the torch backend (or openvino); the {backend} backend sets its own"
             )
-        return "int8" if backend.endswith("-int8") else "fp32"
+        return "int8" if "int8" in backend.split("-") else "fp32"  # onnx-int8, onnx-int8-static, openvino-int8
     native = device.type == "cpu" and cpu_has_native_bf16()
     if backend != "torch" and precision in {"bf16", "bf16-checked"} and not native:
         # PyTorch emulates bf16 when asked; OpenVINO's CPU plugin runs bf16 only where the CPU has it: say so.

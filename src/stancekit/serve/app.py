@@ -63,7 +63,8 @@ def create_app(classifier: Any, model_dir: str | Path, cfg: Any) -> FastAPI:
     batching = {"enabled": cfg.batching, "trim_batches": cfg.trim_batches}
     batcher = MicroBatcher(classifier.predict_proba, cfg.max_wait_ms, cfg.max_batch_pairs, **batching)
     info = model_info(model_dir, tuple(classifier.labels))
-    info |= {name: getattr(classifier, name, None) for name in ("backend", "precision", "max_length")}
+    served = ("backend", "precision", "max_length", "pad_to_multiple_of")
+    info |= {name: getattr(classifier, name, None) for name in served}
     info |= {"version": __version__, "batching": bool(cfg.batching), "limits": plain(limits)}
     started = time.monotonic()
 
