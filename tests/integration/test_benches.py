@@ -22,6 +22,22 @@ def _run(args: list[str]) -> subprocess.CompletedProcess:
     return done
 
 
+def test_bench_peak_takes_each_precision_at_its_best_library(tmp_path):
+    out = tmp_path / "peak.json"
+    done = _run(["bench/peak.py", "--seconds", "0.01", "--shapes", "minilm_ffn", "--json", str(out)])
+    result = json.loads(out.read_text())
+    rows = result["tflops"]
+    # PyTorch, ONNX Runtime and OpenVINO kernels each measured; bf16 through OpenVINO only where it is native.
+    expected = ["fp32", "bf16", "int8", "fp32-ort", "int8-ort", "fp32-ov"] + (
+        ["bf16-ov"] if cpu_has_native_bf16() else []
+    )
+    assert list(rows) == expected
+    for base in ("fp32", "bf16", "int8"):
+        best = max(v for name, by_shape in rows.items() if name.partition("-")[0] == base for v in by_shape.values())
+        assert result["peak"][base] == best > 0
+    assert "bold: the precision's peak" in done.stdout
+
+
 def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
     out = tmp_path / "inference.json"
     done = _run(
