@@ -49,6 +49,24 @@ def test_padding_to_a_multiple_rounds_batch_shapes_within_max_length_and_keeps_a
         StanceClassifier.from_pretrained(stance_model_dir, device="cpu", pad_to_multiple_of=0)
 
 
+def test_batches_are_cut_where_padding_costs_more_than_a_pass(clf, monkeypatch):
+    def cuts(lengths, batch_size=32):
+        enc = {"input_ids": [[0] * n for n in lengths]}
+        order = np.argsort(lengths, kind="stable")
+        batches = clf._batches(enc, order, batch_size)
+        assert np.array_equal(np.concatenate(batches), order)  # every pair once, in length order
+        return [[lengths[i] for i in b] for b in batches]
+
+    monkeypatch.setattr(clf, "pass_overhead_tokens", 64)
+    # 5 short and 3 long pairs: one batch pads the short ones to 100 (800 tokens + 64); two cost 50 + 300 + 128.
+    assert cuts([100, 10, 10, 100, 10, 10, 100, 10]) == [[10] * 5, [100] * 3]
+    # Lengths close together fill whole batches: 70 pairs of one length take the fewest passes.
+    assert [len(b) for b in cuts([20] * 70)] in ([32, 32, 6], [6, 32, 32], [32, 6, 32])
+    assert max(len(b) for b in cuts(list(range(10, 200)), batch_size=8)) <= 8
+    monkeypatch.setattr(clf, "pass_overhead_tokens", None)  # fixed batch_size, as before
+    assert [len(b) for b in cuts([100, 10, 10, 100, 10, 10, 100, 10], batch_size=4)] == [4, 4]
+
+
 def test_thread_count_is_an_option(stance_model_dir):
     before = torch.get_num_threads()
     try:

@@ -68,7 +68,9 @@ class StanceClassifier:
     backend has the same precisions (``bf16`` and ``bf16-checked`` on CPUs with native bf16 only); ``onnx``
     and the int8 backends take ``auto`` or ``fp32`` (their own precision).
 
-    ``pad_to_multiple_of`` rounds each batch's padded length up to a multiple (never past ``max_length``):
+    Batches hold at most ``batch_size`` pairs and are cut where the sorted lengths jump
+    (:attr:`pass_overhead_tokens`), so a handful of pairs of very different lengths is not all padded to the
+    longest. ``pad_to_multiple_of`` rounds each batch's padded length up to a multiple (never past ``max_length``):
     fewer distinct shapes for the backends to build and cache kernels for, at the cost of a little padding
     (``None``, the default: each batch padded to its own longest pair).
     """
@@ -77,6 +79,11 @@ class StanceClassifier:
     recheck_margin: float = RECHECK_MARGIN
     # predict_logits tokenises, sorts and scores this many pairs at a time (memory flat in the number of pairs).
     chunk_size: int = 8192
+    # What a forward pass costs beyond its padded tokens, in padded tokens (per-pass work, and small products
+    # run below the matrix units' speed). Length-sorted pairs are cut into batches of at most batch_size that
+    # minimise padded tokens plus this per pass, so a few pairs of very different lengths (a server's batch of
+    # concurrent requests) go in several passes instead of all padded to the longest; None: fixed batch_size.
+    pass_overhead_tokens: int | None = 64
 
     def __init__(
         self,
@@ -240,8 +247,7 @@ class StanceClassifier:
     def _fill_checked(self, out: np.ndarray, enc: dict[str, list], order: np.ndarray, batch_size: int) -> None:
         """bf16 for every batch, then fp32 for the close calls; fp32 throughout once close calls dominate."""
         to_recheck, n_close, n_bf16 = [], 0, 0
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
+        for idx in self._batches(enc, order, batch_size):
             if switch_to_fp32(n_close, n_bf16):
                 self._fill_logits(out, enc, idx, batch_size, bf16=False)
                 continue
@@ -259,12 +265,35 @@ class StanceClassifier:
         """Write the logits of the pairs ``order`` lists (length-sorted) into their rows of ``out``."""
         # Autocast runs the matrix products in bf16 and keeps softmax, layer norm and the logits in fp32.
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16 and self.backend == "torch"):
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
+            for idx in self._batches(enc, order, batch_size):
                 features = {k: [v[i] for i in idx] for k, v in enc.items()}
                 length = self._padded_length(max(len(ids) for ids in features["input_ids"]))
                 batch = self.tokenizer.pad(features, padding="max_length", max_length=length, return_tensors="np")
                 out[idx] = self._batch_logits(batch, bf16)
+
+    def _batches(self, enc: dict[str, list], order: np.ndarray, batch_size: int) -> list[np.ndarray]:
+        """``order`` (length-sorted pair indices) cut into consecutive batches of at most ``batch_size``.
+
+        The cut points minimise the padded tokens (each batch padded to its last, longest pair) plus
+        :attr:`pass_overhead_tokens` per batch, by dynamic programming over the sorted lengths: pairs of
+        similar lengths fill whole batches, and a batch ends where padding the next pairs up to a much longer
+        one would cost more than another pass.
+        """
+        n = len(order)
+        if self.pass_overhead_tokens is None or n <= 1:
+            return [order[start : start + batch_size] for start in range(0, n, batch_size)]
+        padded = np.array([self._padded_length(len(enc["input_ids"][i])) for i in order], dtype=np.float64)
+        best, cut = np.zeros(n + 1), np.zeros(n + 1, dtype=np.int64)
+        for end in range(1, n + 1):
+            starts = np.arange(max(0, end - batch_size), end)
+            cost = best[starts] + (end - starts) * padded[end - 1] + self.pass_overhead_tokens
+            k = int(np.argmin(cost))  # the first minimum: the largest batch among equally cheap cuts
+            best[end], cut[end] = cost[k], starts[k]
+        bounds, end = [], n
+        while end > 0:
+            bounds.append((int(cut[end]), end))
+            end = int(cut[end])
+        return [order[a:b] for a, b in reversed(bounds)]
 
     def _padded_length(self, longest: int) -> int:
         """The batch's padded length: its longest pair, rounded up to ``pad_to_multiple_of`` within max_length."""
