@@ -63,6 +63,12 @@ def test_batches_are_cut_where_padding_costs_more_than_a_pass(clf, monkeypatch):
     # Lengths close together fill whole batches: 70 pairs of one length take the fewest passes.
     assert [len(b) for b in cuts([20] * 70)] in ([32, 32, 6], [6, 32, 32], [32, 6, 32])
     assert max(len(b) for b in cuts(list(range(10, 200)), batch_size=8)) <= 8
+    # The token budget caps each batch: 300-token pairs go 3 at a time under 1,000 tokens, a longer one alone.
+    monkeypatch.setattr(clf, "max_batch_tokens", 1000)
+    batches = cuts([300] * 7 + [1500])
+    assert sorted(len(b) for b in batches[:-1]) == [1, 3, 3] and batches[-1] == [1500]
+    monkeypatch.setattr(clf, "max_batch_tokens", None)  # no budget: the cost alone cuts
+    assert cuts([100, 10, 10, 100, 10, 10, 100, 10]) == [[10] * 5, [100] * 3]
     monkeypatch.setattr(clf, "pass_overhead_tokens", None)  # fixed batch_size, as before
     assert [len(b) for b in cuts([100, 10, 10, 100, 10, 10, 100, 10], batch_size=4)] == [4, 4]
 

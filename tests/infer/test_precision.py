@@ -73,3 +73,17 @@ def test_inference_precision_auto_follows_the_hardware(monkeypatch, stance_model
     cfg = compose_config("predict", [f"model_dir={stance_model_dir}", "input=x", "output=y", "precision=bf16"])
     assert load_classifier(cfg).precision == "bf16"
     assert compose_config("evaluate", [f"model_dir={stance_model_dir}"]).precision == "auto"
+
+
+def test_scripts_that_load_a_model_limit_heap_growth_but_the_server_does_not(stance_model_dir, monkeypatch):
+    from stancekit.runs import common
+
+    applied = []
+    monkeypatch.setattr(common, "limit_heap_growth", lambda mb, setting: applied.append((mb, setting)))
+    cfg = compose_config("predict", [f"model_dir={stance_model_dir}", "input=x", "output=y"])
+    load_classifier(cfg)
+    # As in training: batches of every length would fragment the heap; large blocks by mmap go back at once.
+    assert applied == [(2.0, "malloc_mmap_threshold_mb")]
+    cfg = compose_config("serve", [f"model_dir={stance_model_dir}"])
+    load_classifier(cfg)  # the server's many small passes would page-fault on every activation: off there
+    assert applied[-1] == (None, "malloc_mmap_threshold_mb")

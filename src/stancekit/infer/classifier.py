@@ -84,6 +84,10 @@ class StanceClassifier:
     # minimise padded tokens plus this per pass, so a few pairs of very different lengths (a server's batch of
     # concurrent requests) go in several passes instead of all padded to the longest; None: fixed batch_size.
     pass_overhead_tokens: int | None = 64
+    # A batch holds at most this many padded tokens (at least one pair): with long pairs (whole sentences
+    # and windows of an article at max_length 512) batch_size x max_length tokens, and the attention
+    # scores with them, would set the peak memory; None: batch_size alone.
+    max_batch_tokens: int | None = 8192
 
     def __init__(
         self,
@@ -277,16 +281,23 @@ class StanceClassifier:
         The cut points minimise the padded tokens (each batch padded to its last, longest pair) plus
         :attr:`pass_overhead_tokens` per batch, by dynamic programming over the sorted lengths: pairs of
         similar lengths fill whole batches, and a batch ends where padding the next pairs up to a much longer
-        one would cost more than another pass.
+        one would cost more than another pass. No batch holds more than :attr:`max_batch_tokens` padded
+        tokens, so peak memory is set by that budget, not by batch_size x max_length. With neither
+        (both None) the batches are plain slices of batch_size.
         """
+        if self.pass_overhead_tokens is None and self.max_batch_tokens is None:
+            return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
         n = len(order)
-        if self.pass_overhead_tokens is None or n <= 1:
-            return [order[start : start + batch_size] for start in range(0, n, batch_size)]
         padded = np.array([self._padded_length(len(enc["input_ids"][i])) for i in order], dtype=np.float64)
+        budget = self.max_batch_tokens
+        overhead = self.pass_overhead_tokens or 0
         best, cut = np.zeros(n + 1), np.zeros(n + 1, dtype=np.int64)
         for end in range(1, n + 1):
-            starts = np.arange(max(0, end - batch_size), end)
-            cost = best[starts] + (end - starts) * padded[end - 1] + self.pass_overhead_tokens
+            # The batch ending at ``end`` is padded to padded[end - 1]: at most batch_size pairs, and at most
+            # the token budget (a pair longer than the budget still goes, alone).
+            rows = batch_size if budget is None else max(1, min(batch_size, int(budget // padded[end - 1])))
+            starts = np.arange(max(0, end - rows), end)
+            cost = best[starts] + (end - starts) * padded[end - 1] + overhead
             k = int(np.argmin(cost))  # the first minimum: the largest batch among equally cheap cuts
             best[end], cut[end] = cost[k], starts[k]
         bounds, end = [], n

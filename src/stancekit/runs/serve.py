@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from omegaconf import DictConfig
 
 from ..serve import create_app
-from ..system import limit_heap_growth, limit_kernel_cache
+from ..system import limit_kernel_cache
 from .common import load_classifier
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,6 @@ def build_app(cfg: DictConfig) -> FastAPI:
     """The service of ``cfg.model_dir`` as a FastAPI app (the model loaded, the batcher's worker started)."""
     # Before the model's first bf16 product: oneDNN reads its cache capacity once.
     limit_kernel_cache(cfg.onednn_cache_capacity, "onednn_cache_capacity")
-    limit_heap_growth(cfg.malloc_mmap_threshold_mb, "malloc_mmap_threshold_mb")
     return create_app(load_classifier(cfg), cfg.model_dir, cfg)
 
 
