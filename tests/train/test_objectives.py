@@ -124,6 +124,45 @@ def test_teacher_logits_are_computed_once_and_cached(stance_model_dir, tmp_path,
     assert len(keys) == 4
 
 
+def test_teacher_logits_continue_from_the_parts_of_a_stopped_run(stance_model_dir, tmp_path, monkeypatch):
+    from stancekit.infer import classifier
+    from stancekit.train import objectives
+
+    monkeypatch.setattr(objectives, "TEACHER_PART", 6)
+    pairs = shuffled_sample_pairs()[:20]  # parts of 6, 6, 6 and 2 pairs
+    whole = teacher_logits(stance_model_dir, pairs, tmp_path / "whole", max_length=64)
+    assert [p.name for p in (tmp_path / "whole" / "teacher").iterdir()] == [
+        f"{teacher_cache_key(stance_model_dir, pairs, 64)}.npy"
+    ]
+
+    # A run stopped while scoring the third part: the first two parts are on disk.
+    real = classifier.StanceClassifier.predict_logits
+    calls = []
+
+    def stop_at_third(self, chunk, *args, **kwargs):
+        calls.append(len(chunk))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, chunk, *args, **kwargs)
+
+    monkeypatch.setattr(classifier.StanceClassifier, "predict_logits", stop_at_third)
+    with pytest.raises(KeyboardInterrupt):
+        teacher_logits(stance_model_dir, pairs, tmp_path / "stopped", max_length=64)
+    assert len(list((tmp_path / "stopped" / "teacher").glob("*.part*.npy"))) == 2
+    calls.clear()
+    monkeypatch.setattr(classifier.StanceClassifier, "predict_logits", real)
+    resumed_calls = []
+    monkeypatch.setattr(
+        classifier.StanceClassifier,
+        "predict_logits",
+        lambda self, chunk, *a, **k: resumed_calls.append(len(chunk)) or real(self, chunk, *a, **k),
+    )
+    resumed = teacher_logits(stance_model_dir, pairs, tmp_path / "stopped", max_length=64)
+    assert resumed_calls == [6, 2]  # only the parts not yet done
+    np.testing.assert_allclose(resumed, whole, atol=1e-5)
+    assert not list((tmp_path / "stopped" / "teacher").glob("*.part*.npy"))  # merged into one file
+
+
 def test_aux_columns_only_when_asked(stance_model_dir, tmp_path):
     pairs = shuffled_sample_pairs()[:30]
     ds = Dataset.from_dict(

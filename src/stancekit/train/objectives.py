@@ -84,6 +84,11 @@ def teacher_cache_key(teacher_dir: str | Path, pairs: Sequence[tuple[str, str]],
     return digest.hexdigest()[:32]
 
 
+# The teacher scores the pairs this many at a time, each part saved as it is done: scoring ~80k pairs with
+# MPNet takes most of an hour on 2 cores, and a run stopped on the way continues from its last part.
+TEACHER_PART = 4096
+
+
 def teacher_logits(
     teacher_dir: str | Path,
     pairs: Sequence[tuple[str, str]],
@@ -91,25 +96,63 @@ def teacher_logits(
     max_length: int,
     batch_size: int = 64,
 ) -> np.ndarray:
-    """The teacher's logits (n x 3, LABELS order, before its temperature) for ``pairs``, cached on disk."""
+    """The teacher's logits (n x 3, LABELS order, before its temperature) for ``pairs``, cached on disk.
+
+    Computed in parts of :data:`TEACHER_PART` pairs, each written (atomically) as soon as it is scored, so a
+    run killed while the teacher works continues where it stopped (same teacher, pairs and max length: the
+    same key); the parts become one cached file at the end.
+    """
     key = teacher_cache_key(teacher_dir, pairs, max_length)
-    path = Path(cache_dir) / "teacher" / f"{key}.npy"
+    folder = Path(cache_dir) / "teacher"
+    path = folder / f"{key}.npy"
     if path.exists():
         cached = np.load(path)
         if cached.shape == (len(pairs), len(LABELS)):
             log.info("teacher logits: cached %s", path)
             return cached
-    log.info("teacher logits: scoring %d training pairs with %s (once; cached in %s)", len(pairs), teacher_dir, path)
-    # The wrapper's default precision: bf16 with an fp32 recheck of close calls where the CPU has native bf16,
-    # so the teacher's labels are fp32's and its probabilities within ~0.02 of them, at about half the time.
-    teacher = StanceClassifier.from_pretrained(str(teacher_dir), batch_size=batch_size, max_length=max_length)
-    # Empty premises are training pairs too (data.augment.capabilities: no evidence means neutral).
-    logits = np.asarray(teacher.predict_logits(list(pairs), allow_empty_premise=True), dtype=np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    starts = range(0, len(pairs), TEACHER_PART)
+    part_paths = {start: folder / f"{key}.part{start}.npy" for start in starts}
+    done = {start: p for start, p in part_paths.items() if p.exists()}
+    log.info(
+        "teacher logits: scoring %d training pairs with %s (once; cached in %s; %d of %d parts already done)",
+        len(pairs),
+        teacher_dir,
+        path,
+        len(done),
+        len(part_paths),
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    teacher = None
+    parts = []
+    for start, part_path in part_paths.items():
+        size = min(TEACHER_PART, len(pairs) - start)
+        if start in done:
+            part = np.load(part_path)
+            if part.shape == (size, len(LABELS)):
+                parts.append(part)
+                continue
+        if teacher is None:
+            # The wrapper's default precision: bf16 with an fp32 recheck of close calls where the CPU has native
+            # bf16, so the teacher's labels are fp32's and its probabilities within ~0.02 of them, at about half
+            # the time.
+            teacher = StanceClassifier.from_pretrained(str(teacher_dir), batch_size=batch_size, max_length=max_length)
+        # Empty premises are training pairs too (data.augment.capabilities: no evidence means neutral).
+        chunk = list(pairs[start : start + size])
+        part = np.asarray(teacher.predict_logits(chunk, allow_empty_premise=True), dtype=np.float32)
+        _save_npy(part_path, part)
+        parts.append(part)
+        log.info("teacher logits: %d of %d pairs", start + size, len(pairs))
+    logits = np.concatenate(parts) if parts else np.zeros((0, len(LABELS)), dtype=np.float32)
+    _save_npy(path, logits)
+    for part_path in part_paths.values():
+        part_path.unlink(missing_ok=True)
+    return logits
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
-            np.save(f, logits)
-    return logits
+            np.save(f, array)
 
 
 def add_aux_columns(
