@@ -32,6 +32,7 @@ from ..models.encoding import encode_pairs_counted, usable_max_length, warn_trun
 from ..models.folder import NotAStanceModelError, check_stance_config, read_metadata, use_safetensors, verify_weights
 from ..system import default_num_threads, pick_device
 from .backends import BackendStanceModel, check_backend, check_calibration, needs_pytorch_model
+from .batching import cut_batches, padded_length
 from .onnx import load_onnx_model
 from .openvino import load_openvino_model
 from .precision import RECHECK_MARGIN, close_calls, resolve_inference_precision, switch_to_fp32
@@ -276,44 +277,13 @@ class StanceClassifier:
                 out[idx] = self._batch_logits(batch, bf16)
 
     def _batches(self, enc: dict[str, list], order: np.ndarray, batch_size: int) -> list[np.ndarray]:
-        """``order`` (length-sorted pair indices) cut into consecutive batches of at most ``batch_size``.
-
-        The cut points minimise the padded tokens (each batch padded to its last, longest pair) plus
-        :attr:`pass_overhead_tokens` per batch, by dynamic programming over the sorted lengths: pairs of
-        similar lengths fill whole batches, and a batch ends where padding the next pairs up to a much longer
-        one would cost more than another pass. No batch holds more than :attr:`max_batch_tokens` padded
-        tokens, so peak memory is set by that budget, not by batch_size x max_length. With neither
-        (both None) the batches are plain slices of batch_size.
-        """
-        if self.pass_overhead_tokens is None and self.max_batch_tokens is None:
-            return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
-        n = len(order)
-        padded = np.array([self._padded_length(len(enc["input_ids"][i])) for i in order], dtype=np.float64)
-        budget = self.max_batch_tokens
-        overhead = self.pass_overhead_tokens or 0
-        best, cut = np.zeros(n + 1), np.zeros(n + 1, dtype=np.int64)
-        for end in range(1, n + 1):
-            # The batch ending at ``end`` is padded to padded[end - 1]: at most batch_size pairs, and at most
-            # the token budget (a pair longer than the budget still goes, alone).
-            rows = batch_size if budget is None else max(1, min(batch_size, int(budget // padded[end - 1])))
-            starts = np.arange(max(0, end - rows), end)
-            cost = best[starts] + (end - starts) * padded[end - 1] + overhead
-            k = int(np.argmin(cost))  # the first minimum: the largest batch among equally cheap cuts
-            best[end], cut[end] = cost[k], starts[k]
-        bounds, end = [], n
-        while end > 0:
-            bounds.append((int(cut[end]), end))
-            end = int(cut[end])
-        return [order[a:b] for a, b in reversed(bounds)]
+        """``order`` (length-sorted pair indices) cut into consecutive batches (:func:`.batching.cut_batches`)."""
+        lengths = [self._padded_length(len(enc["input_ids"][i])) for i in order]
+        bounds = cut_batches(lengths, batch_size, self.pass_overhead_tokens, self.max_batch_tokens)
+        return [order[a:b] for a, b in bounds]
 
     def _padded_length(self, longest: int) -> int:
-        """The batch's padded length: its longest pair, rounded up to ``pad_to_multiple_of`` within max_length."""
-        # Rounding bounds how many distinct shapes a long-running process (a server) sees, each of which the
-        # backends compile and cache kernels for; padding never goes past max_length (the positions exist).
-        if not self.pad_to_multiple_of:
-            return longest
-        multiple = self.pad_to_multiple_of
-        return min(-(-longest // multiple) * multiple, max(longest, self.max_length))
+        return padded_length(longest, self.pad_to_multiple_of, self.max_length)
 
     def _batch_logits(self, batch: dict[str, np.ndarray], bf16: bool = False) -> np.ndarray:
         """Logits of one padded batch from whichever backend holds the model (bf16: at bf16 precision)."""
