@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 
 from ..artifacts import write_json
+from ..labels import Pair
 from ..models.folder import METADATA_FILE, WEIGHTS_KEY, read_metadata, weight_files
 
 BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8", "onnx-int8-static", "openvino", "openvino-int8")
@@ -129,6 +131,44 @@ def needs_pytorch_model(model_dir: str | Path, backend: str) -> bool:
             return False
         backend = ARTIFACTS[backend].made_from
     return True
+
+
+# The calibrated int8 backends (openvino-int8, onnx-int8-static) calibrate on a seeded sample of this many pairs
+# (NNCF's default subset size).
+CALIBRATION_SUBSET = 300
+CALIBRATION_SEED = 0
+
+
+def calibration_subset(pairs: Sequence[Pair], subset_size: int = CALIBRATION_SUBSET) -> list[Pair]:
+    """The pairs calibration uses: a seeded sample of ``subset_size`` (all, in order, when there are fewer),
+    so a list sorted by label or source still calibrates on every kind of pair."""
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence):
+        raise ValueError(f"calibration pairs: expected a sequence of (premise, hypothesis), got {type(pairs).__name__}")
+    if subset_size < 1:
+        raise ValueError(f"subset_size must be positive, got {subset_size}")
+    bad = next((i for i, pair in enumerate(pairs) if not _is_text_pair(pair)), None)
+    if bad is not None:
+        raise ValueError(
+            f"calibration pair {bad}: expected (premise, hypothesis), two non-empty texts; got {pairs[bad]!r:.200}"
+        )
+    if not pairs:
+        raise ValueError("calibration pairs: none given; pass a few hundred real (premise, hypothesis) pairs")
+    chosen = (
+        range(len(pairs))
+        if len(pairs) <= subset_size
+        else sorted(random.Random(CALIBRATION_SEED).sample(range(len(pairs)), subset_size))
+    )
+    return [(pairs[i][0], pairs[i][1]) for i in chosen]
+
+
+def _is_text_pair(pair: Any) -> bool:
+    return isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(t, str) and t.strip() for t in pair)
+
+
+def calibration_record(subset: Sequence[Pair]) -> dict[str, Any]:
+    """What the manifest records of a calibration: how many pairs, and the SHA-256 of those pairs."""
+    text = json.dumps([list(p) for p in subset], ensure_ascii=False)
+    return {"pairs": len(subset), "sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()}
 
 
 def check_calibration(model_dir: str | Path, backend: str, pairs: Sequence | None) -> None:

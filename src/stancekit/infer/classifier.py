@@ -181,28 +181,18 @@ class StanceClassifier:
             )
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
         if converted:
-            threads = num_threads or default_num_threads()
-            if backend.startswith("openvino"):
-                model = load_openvino_model(
-                    path,
-                    backend,
-                    config,
-                    model=model,
-                    tokenizer=tokenizer,
-                    num_threads=threads,
-                    precision=resolved,
-                    calibration_pairs=calibration_pairs,
-                )
-            else:
-                model = load_onnx_model(
-                    path,
-                    backend,
-                    config,
-                    model=model,
-                    tokenizer=tokenizer,
-                    num_threads=threads,
-                    calibration_pairs=calibration_pairs,
-                )
+            openvino = backend.startswith("openvino")
+            load, extra = (load_openvino_model, {"precision": resolved}) if openvino else (load_onnx_model, {})
+            model = load(
+                path,
+                backend,
+                config,
+                model=model,
+                tokenizer=tokenizer,
+                num_threads=num_threads or default_num_threads(),
+                calibration_pairs=calibration_pairs,
+                **extra,
+            )
         temperature = float(read_metadata(path).get("temperature", 1.0)) if calibrated else 1.0
         return cls(
             model,

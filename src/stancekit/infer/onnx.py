@@ -39,10 +39,13 @@ from ..labels import Pair
 from ..models.encoding import usable_max_length
 from .backends import (
     ARTIFACTS,
+    CALIBRATION_SUBSET,
     BackendStanceModel,
     LogitsOnly,
     cache_dir,
     cached_file,
+    calibration_record,
+    calibration_subset,
     check_calibration,
     check_converted,
     export_source,
@@ -51,7 +54,6 @@ from .backends import (
     record,
 )
 from .onnx_static import quantize_static_qdq
-from .openvino import CALIBRATION_SUBSET, calibration_record, calibration_subset  # imports no OpenVINO
 
 log = logging.getLogger(__name__)
 

@@ -32,10 +32,7 @@ graph returns logits only: softmax, temperature, labels and abstention are the c
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
-import random
 import shutil
 import sys
 import tempfile
@@ -51,10 +48,13 @@ from ..labels import Pair
 from ..models.encoding import encode_pairs_counted, usable_max_length
 from .backends import (
     ARTIFACTS,
+    CALIBRATION_SUBSET,
     BackendStanceModel,
     LogitsOnly,
     cache_dir,
     cached_file,
+    calibration_record,
+    calibration_subset,
     check_calibration,
     check_converted,
     export_source,
@@ -69,8 +69,6 @@ FILES = {"openvino": ARTIFACTS["openvino"].file, "openvino-int8": ARTIFACTS["ope
 # The converted model is checked against PyTorch on a sample batch; fp32 differences are ~1e-7.
 CONVERT_TOLERANCE = 1e-3
 # Pairs NNCF calibrates the activation ranges on by default (NNCF's own default subset size).
-CALIBRATION_SUBSET = 300
-CALIBRATION_SEED = 0
 PERFORMANCE_HINT = "LATENCY"
 INFERENCE_PRECISION = {"fp32": "f32", "bf16": "bf16"}
 
@@ -177,38 +175,6 @@ def convert_openvino(model_dir: str | Path, model: Any = None, tokenizer: Any = 
 
 
 # ------------------------------------------------------------------------------------------ int8
-def calibration_subset(pairs: Sequence[Pair], subset_size: int = CALIBRATION_SUBSET) -> list[Pair]:
-    """The pairs calibration uses: a seeded sample of ``subset_size`` (all, in order, when there are fewer),
-    so a list sorted by label or source still calibrates on every kind of pair."""
-    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence):
-        raise ValueError(f"calibration pairs: expected a sequence of (premise, hypothesis), got {type(pairs).__name__}")
-    if subset_size < 1:
-        raise ValueError(f"subset_size must be positive, got {subset_size}")
-    bad = next((i for i, pair in enumerate(pairs) if not _is_text_pair(pair)), None)
-    if bad is not None:
-        raise ValueError(
-            f"calibration pair {bad}: expected (premise, hypothesis), two non-empty texts; got {pairs[bad]!r:.200}"
-        )
-    if not pairs:
-        raise ValueError("calibration pairs: none given; pass a few hundred real (premise, hypothesis) pairs")
-    chosen = (
-        range(len(pairs))
-        if len(pairs) <= subset_size
-        else sorted(random.Random(CALIBRATION_SEED).sample(range(len(pairs)), subset_size))
-    )
-    return [(pairs[i][0], pairs[i][1]) for i in chosen]
-
-
-def _is_text_pair(pair: Any) -> bool:
-    return isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(t, str) and t.strip() for t in pair)
-
-
-def calibration_record(subset: Sequence[Pair]) -> dict[str, Any]:
-    """What the manifest records of a calibration: how many pairs, and the SHA-256 of those pairs."""
-    text = json.dumps([list(p) for p in subset], ensure_ascii=False)
-    return {"pairs": len(subset), "sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()}
-
-
 def quantize_openvino(
     model_dir: str | Path,
     pairs: Sequence[Pair],
