@@ -10,6 +10,10 @@ Variants, each measured in a fresh subprocess (so peak memory is its own and not
   ours-fp32   ``StanceClassifier(precision="fp32")`` (PyTorch): tokenised once, batched by sorted token length
   ours        ``StanceClassifier`` (PyTorch) with its defaults: as ours-fp32, and ``precision="auto"`` (bf16
               with the close calls recomputed in fp32 on CPUs with native bf16, fp32 elsewhere)
+  ours-pad16  as ours, each batch's length rounded up to a multiple of 16 (``pad_to_multiple_of=16``)
+  ours-compile  as ours, the model compiled by ``torch.compile(dynamic=True)`` (Inductor; needs a C++
+              compiler): warmed up by a whole untimed pass, whose time is reported apart. Only when named in
+              --variants (compiling takes minutes)
   onnx        ``StanceClassifier(backend="onnx")``: ONNX Runtime, fp32
   onnx-int8   ``StanceClassifier(backend="onnx-int8")``: ONNX Runtime, dynamically quantised int8 weights
   onnx-int8-static  ``StanceClassifier(backend="onnx-int8-static")``: ONNX Runtime, static (QDQ) int8, calibrated
@@ -59,6 +63,7 @@ VARIANTS = (
     "ours-fp32",
     "ours",
     "ours-pad16",
+    "ours-compile",
     "onnx",
     "onnx-int8",
     "onnx-int8-static",
@@ -71,6 +76,7 @@ CLASSIFIER_VARIANTS = {
     "ours-fp32": ("torch", "fp32"),
     "ours": ("torch", "auto"),
     "ours-pad16": ("torch", "auto"),
+    "ours-compile": ("torch", "auto"),
     "onnx": ("onnx", "auto"),
     "onnx-int8": ("onnx-int8", "auto"),
     "onnx-int8-static": ("onnx-int8-static", "auto"),
@@ -80,6 +86,9 @@ CLASSIFIER_VARIANTS = {
 }
 # Further StanceClassifier options of a variant: ours-pad16 asks whether whole AVX-512/AMX tiles pay for padding.
 CLASSIFIER_OPTIONS = {"ours-pad16": {"pad_to_multiple_of": 16}}
+# Variants whose model is torch.compile'd (Inductor, dynamic shapes): their warm-up is a whole pass, so every
+# graph (bf16 and the fp32 recheck) is compiled before timing; the compile time is reported as warmup_seconds.
+COMPILED = {"ours-compile"}
 CALIBRATION_PAIRS = 300  # openvino-int8's and onnx-int8-static's calibration: NNCF's default subset size
 REFERENCE = "ours-fp32"  # labels of the fp32 PyTorch model: agreement is measured against them
 LABELS = ("support", "contradict", "neutral")  # stancekit.labels.LABELS, repeated so children import less
@@ -97,7 +106,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=5, help="timed passes per variant (the median is reported)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for every variant (default: cores)")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {VARIANTS}")
+    parser.add_argument(
+        "--variants",
+        default=",".join(v for v in VARIANTS if v not in COMPILED),
+        help=f"comma-separated subset of {VARIANTS} (default: all but {sorted(COMPILED)}: slow to compile)",
+    )
     parser.add_argument("--json", default=str(PROJECT_ROOT / "bench" / "results" / "inference.json"))
     parser.add_argument(
         "--peak-seconds", type=float, default=0.5, help="bench/peak.py's budget per product for MFU (0: no MFU)"
@@ -163,6 +176,8 @@ def make_runner(variant: str, model_dir: str, batch_size: int, threads: int):
     def run(premises, hypotheses):
         return clf.predict_proba(list(zip(premises, hypotheses))).argmax(axis=1).tolist()
 
+    if variant in COMPILED:
+        clf.model = torch.compile(clf.model, dynamic=True)
     run.precision = clf.precision  # what "auto" resolved to on this machine
     return run
 
@@ -175,7 +190,10 @@ def child(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     run = make_runner(args.child, args.model_dir, args.batch_size, threads)
     load_seconds = time.perf_counter() - started
-    run(premises[: 4 * args.batch_size], hypotheses[: 4 * args.batch_size])  # warm-up: threads, allocator
+    warmup = len(premises) if args.child in COMPILED else 4 * args.batch_size
+    started = time.perf_counter()
+    run(premises[:warmup], hypotheses[:warmup])  # warm-up: threads, allocator (and compilation)
+    warmup_seconds = time.perf_counter() - started
     times, predictions = [], []
     for _ in range(args.repeats):
         started = time.perf_counter()
@@ -187,6 +205,7 @@ def child(args: argparse.Namespace) -> dict:
         "seconds": times,
         "pairs_per_second": len(premises) / statistics.median(times),
         "load_seconds": load_seconds,
+        "warmup_seconds": warmup_seconds,
         "peak_rss_mb": peak_rss_mb(),
         "threads": threads,
         "precision": getattr(run, "precision", "fp32"),

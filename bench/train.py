@@ -16,6 +16,9 @@ its own; same model, data, seed and number of steps):
                 CPUs with native bf16, see stancekit.train.trainer.resolve_precision)
   grouped_pad16 as grouped, each batch's length rounded up to a multiple of 16 (``train.pad_to_multiple_of=16``):
                 whether shapes of whole AVX-512/AMX tiles pay for the extra padding
+  grouped_compile as grouped, with ``train.torch_compile=true`` (torch.compile, Inductor): whether fused
+                kernels pay. Only when named in --rows; the first steps compile: leave them out of the timing
+                with --warmup-steps
 
 For each: training examples/second over the timed steps (first step start to last step end: forward,
 backward and optimiser, no evaluation), the projected time of one epoch of the training split at that
@@ -68,7 +71,10 @@ ROWS: dict[str, tuple[str, list[str]]] = {
         "as grouped, each batch's length rounded up to a multiple of 16",
         ["train.pad_to_multiple_of=16"],
     ),
+    # Whether Inductor's fused kernels pay on a CPU once compiled (the compile time is reported apart).
+    "grouped_compile": ("as grouped, the model compiled (train.torch_compile=true)", ["train.torch_compile=true"]),
 }
+OPT_IN_ROWS = ("grouped_compile",)  # run only when named in --rows
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -79,9 +85,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-root", default=DEFAULT_DATA_ROOT, help="benchmark data root (paths.data_root)")
     parser.add_argument("--steps", type=int, default=60, help="optimiser steps per row")
     parser.add_argument(
+        "--warmup-steps", type=int, default=0, help="first optimiser steps left out of the timing (compilation)"
+    )
+    parser.add_argument(
         "--batch-size", type=int, default=None, help="train.batch_size of every row but pad128, which keeps 32"
     )
-    parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {list(ROWS)}")
+    parser.add_argument(
+        "--rows",
+        default=",".join(r for r in ROWS if r not in OPT_IN_ROWS),
+        help=f"comma-separated subset of {list(ROWS)} (default: all but {OPT_IN_ROWS}: slow to compile)",
+    )
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override for every row"
     )
@@ -214,9 +227,11 @@ def child(args: argparse.Namespace) -> dict:
     class StepClock(TrainerCallback):
         """Times the optimiser steps only (evaluation and saving happen outside them) and samples memory."""
 
-        def __init__(self, phases: PhaseMemory | None):
+        def __init__(self, phases: PhaseMemory | None, warmup_steps: int):
             self.first = self.last = None
-            self.steps = 0
+            self.steps = self.first_step = 0
+            self.warmup_steps = warmup_steps
+            self.started = time.perf_counter()
             self.rss_setup = self.rss_train = 0.0
             self.phases = phases
             self.rss_by_step: list[dict] = []
@@ -235,8 +250,10 @@ def child(args: argparse.Namespace) -> dict:
                 self.padded += mask.numel()
 
         def on_step_begin(self, args, state, control, **kwargs):
-            if self.first is None:
+            if self.first is None and state.global_step >= self.warmup_steps:
                 self.first = time.perf_counter()
+                self.first_step = state.global_step
+                self.warmup_seconds = self.first - self.started  # setup and the untimed first steps
                 if self.phases:
                     self.phases.start("train")
 
@@ -245,8 +262,10 @@ def child(args: argparse.Namespace) -> dict:
                 self.phases.start("validate")  # the best checkpoint's reload, then trainer.evaluate()
 
         def on_step_end(self, args, state, control, **kwargs):
+            if self.first is None:
+                return
             self.last = time.perf_counter()
-            self.steps = state.global_step
+            self.steps = state.global_step - self.first_step
             # VmHWM is kept lazily by the kernel (RSS counters are synced in batches), so a later read can come
             # out a fraction of a MB below an earlier one: the peaks here are maxima over every read.
             self.rss_train = max(self.rss_train, self.rss_setup, peak_rss_mb())
@@ -264,7 +283,7 @@ def child(args: argparse.Namespace) -> dict:
             # Checkpoints are written inside the optimiser loop (weights, optimiser state, RNG states).
             phases.wrap(Trainer, ("_save_checkpoint",))
             phases.start("setup")
-        clock = StepClock(phases)
+        clock = StepClock(phases, args.warmup_steps)
         started = time.perf_counter()
         result = train(cfg, callbacks=[clock])
         wall = time.perf_counter() - started
@@ -284,6 +303,8 @@ def child(args: argparse.Namespace) -> dict:
         "steps": clock.steps,
         "examples": clock.steps * per_step,
         "train_seconds": seconds,
+        "warmup_steps": clock.first_step,
+        "warmup_seconds": clock.warmup_seconds,
         "examples_per_second": examples_per_second,
         "train_examples": summary["train_examples"],
         "epoch_minutes": summary["train_examples"] / examples_per_second / 60,

@@ -272,6 +272,9 @@ class TrainConfig:
     # Round each batch's padded length up to a multiple of this (null: its longest pair), for matrix shapes
     # that suit the CPU's vector/tile units; it must divide model.max_length. bench/train.py measures it.
     pad_to_multiple_of: int | None = None
+    # Compile the model's forward and backward with torch.compile (TrainingArguments.torch_compile; Inductor,
+    # which needs a C++ compiler on CPUs). bench/train.py's grouped_compile row measures whether it pays.
+    torch_compile: bool = False
     # Continue from the newest checkpoint in the run folder (use the same hydra.run.dir).
     resume: bool = False
     # Evaluate and checkpoint every epoch, or every `eval_steps` steps when set.

@@ -145,6 +145,7 @@ def training_arguments(cfg: TrainConfig, checkpoint_dir: Path) -> TrainingArgume
         # GPU and refuses bf16 on a CPU-only machine.
         use_cpu=pick_device(cfg.device).type == "cpu",
         disable_tqdm=cfg.disable_tqdm,
+        torch_compile=cfg.torch_compile,
         **resolve_precision(cfg.precision, cfg.device),
     )
 
