@@ -81,7 +81,9 @@ def test_onnx_int8_static_is_calibrated_recorded_and_reused(stance_model_dir, tm
     exact = StanceClassifier.from_pretrained(folder, backend="onnx", batch_size=7).predict_logits(PAIRS)
     got = static.predict_logits(PAIRS)
     assert not np.allclose(got, exact, atol=1e-6), "static int8 ran the fp32 model"
-    assert np.abs(got - exact).max() < 2e-3, np.abs(got - exact).max()
+    # Relative to the logits' scale: without VNNI (AVX2 only) ORT's u8s8 products saturate, and the tiny model's
+    # logits (~0.02) moved by up to 15 % of their size there, 8 % on AVX-512 VNNI.
+    assert np.abs(got - exact).max() < 0.25 * np.abs(exact).max(), np.abs(got - exact).max()
     assert np.corrcoef(got.ravel(), exact.ravel())[0, 1] > 0.99
     agreement = np.mean(got.argmax(axis=1) == exact.argmax(axis=1))
     assert agreement >= 0.9, agreement
