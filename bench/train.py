@@ -384,6 +384,8 @@ def main(argv: list[str] | None = None) -> dict | None:
         print(RESULT_PREFIX + json.dumps(child(args)), flush=True)
         return None
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    if not 0 <= args.warmup_steps < args.steps:
+        raise SystemExit(f"--warmup-steps must be in [0, --steps); got {args.warmup_steps} with --steps {args.steps}")
     unknown = set(rows) - set(ROWS)
     if unknown:
         raise SystemExit(f"unknown rows {sorted(unknown)}; known: {list(ROWS)}")
