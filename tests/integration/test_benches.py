@@ -1,4 +1,8 @@
-"""The two bench scripts still run, on a tiny slice with a tiny model."""
+"""The bench scripts still run, on a tiny slice with a tiny model.
+
+Each whole-bench run is a minute or more of subprocesses on 2 cores, so it is marked slow: `make test` stays
+under 10 minutes and `.ci/run` still runs them (`make test-slow ARGS="tests/integration"`).
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ def test_bench_peak_takes_each_precision_at_its_best_library(tmp_path):
     assert "bold: the precision's peak" in done.stdout
 
 
+@pytest.mark.slow
 def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
     out = tmp_path / "inference.json"
     done = _run(
@@ -113,6 +118,7 @@ def test_bench_inference_profile_names_the_operators(stance_model_dir):
     assert "aten::addmm" in done.stdout and "Self CPU" in done.stdout
 
 
+@pytest.mark.slow
 def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
     out = tmp_path / "train.json"
     _run(
@@ -152,6 +158,7 @@ def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
     assert rows["grouped_pad16"]["padded_tokens"] >= rows["grouped"]["padded_tokens"]
 
 
+@pytest.mark.slow
 def test_bench_train_phases_account_for_the_whole_run(tiny_model_dir, tmp_path):
     out = tmp_path / "train.json"
     args = ["--experiment", "", "--model", str(tiny_model_dir), "--steps", "2", "--batch-size", "8"]
@@ -176,6 +183,7 @@ def test_bench_train_phases_account_for_the_whole_run(tiny_model_dir, tmp_path):
     assert "| grouped | evaluate_sets | 1 |" in done.stdout
 
 
+@pytest.mark.slow
 def test_bench_serve_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
     out = tmp_path / "serve.json"
     args = ["--model-dir", str(stance_model_dir), "--data", "sample", "--n", "40", "--requests", "16"]
@@ -193,21 +201,33 @@ def test_bench_serve_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
     assert "| batching | 32 | 1 |" in done.stdout and "soak 60 requests" in done.stdout
 
 
+@pytest.mark.slow
 def test_bench_memory_runs_real_evaluations_and_reads_each_child_peak(stance_model_dir, tmp_path):
     from tests.helpers import FIXTURE_ROOT
 
     out = tmp_path / "memory.json"
     args = ["--model-dir", str(stance_model_dir), "--data", "sample", "--sizes", "30,150", "--document", "fnc1"]
-    done = _run(["bench/memory.py", *args, "--data-root", str(FIXTURE_ROOT), "--set", "device=cpu", "--json", str(out)])
+    args += ["--backends", "torch,onnx", "--data-root", str(FIXTURE_ROOT), "--set", "device=cpu", "--json", str(out)]
+    done = _run(["bench/memory.py", *args])
     result = json.loads(out.read_text())
     rows = result["rows"]
-    assert [(r["mode"], r["n"]) for r in rows] == [("pairs", 30), ("pairs", 150), ("document", 4)]
+    # The ONNX export runs first, on its own, so no evaluation row's peak includes it.
+    assert [(r["mode"], r["backend"], r["n"]) for r in rows] == [
+        ("prepare", "onnx", 0),
+        *[("pairs", b, n) for n in (30, 150) for b in ("torch", "onnx")],
+        ("document", "torch", 4),
+        ("document", "onnx", 4),
+    ]
+    assert (stance_model_dir / "onnx" / "model.onnx").is_file()
     # The repeated file holds exactly the pairs asked for, so each run scored them all (ids made unique).
-    assert rows[1]["set"] == "sample x0.15k" and len(rows[1]["macro_f1"]) == 1
+    assert rows[3]["set"] == "sample x0.15k" and len(rows[3]["macro_f1"]) == 1
     for r in rows:
         assert 100 < r["peak_rss_mb"] < 8000 and r["wall_s"] > 0, r
-    assert "| pairs | sample x0.15k | torch | 150 |" in done.stdout
-    assert len(result["goals"]) == 2 and "goal <= 1536" in result["goals"][0]
+    assert (
+        "| pairs | sample x0.15k | torch | 150 |" in done.stdout
+        and "| prepare | convert once | onnx | – |" in done.stdout
+    )
+    assert len(result["goals"]) == 4 and "goal <= 1536" in result["goals"][0]
     # And it renders as its own section of docs/results.md, goals included.
     sys.path.insert(0, str(PROJECT_ROOT / "bench"))
     import results  # noqa: PLC0415  (bench/ is not a package)
