@@ -74,6 +74,10 @@ class LoadedModelConfig:
     # length go back to the OS instead of fragmenting the heap (as train.malloc_mmap_threshold_mb; on
     # FNC-1's document view it cut peak RSS by ~40 %, docs/results.md). null: glibc's default.
     malloc_mmap_threshold_mb: float | None = 2.0
+    # oneDNN (bf16 matrix products on CPUs) caches kernels and scratch memory per input shape, 1,024 by
+    # default; each chunk of pairs brings new (batch, length) shapes, so without a cap a bf16 evaluation grows
+    # with the number of pairs (as train.onednn_cache_capacity; docs/performance.md). null: oneDNN's default.
+    onednn_cache_capacity: int | None = 64
 
 
 @dataclass

@@ -18,7 +18,7 @@ from ..eval.report import LogitsFn, evaluate_sets
 from ..infer.classifier import StanceClassifier
 from ..labels import Pair
 from ..models.encoding import count_over_length
-from ..system import limit_heap_growth
+from ..system import limit_heap_growth, limit_kernel_cache
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ def load_classifier(cfg: DictConfig) -> StanceClassifier:
     """The saved model of an evaluate/predict config, with its device, batching, length, backend and precision."""
     options = ("device", "batch_size", "max_length", "backend", "num_threads", "precision", "pad_to_multiple_of")
     limit_heap_growth(cfg.malloc_mmap_threshold_mb, "malloc_mmap_threshold_mb")  # before the first batch
+    limit_kernel_cache(cfg.onednn_cache_capacity, "onednn_cache_capacity")  # before the first bf16 product
     return StanceClassifier.from_pretrained(cfg.model_dir, **{name: cfg[name] for name in options})
 
 
