@@ -126,12 +126,37 @@ def prepare_backend(args: argparse.Namespace, backend: str) -> dict:
     }
 
 
-def run(args: argparse.Namespace) -> dict:
+def write_json(result: dict, path: Path) -> None:
+    """Write ``result`` to ``path`` whole (a temporary file renamed over it), so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def run(args: argparse.Namespace, out: Path) -> dict:
+    """Every row in order; the JSON at ``out`` is rewritten after each one, because a whole-set document row can
+    take half an hour: a run stopped part way keeps the rows it finished."""
     sizes = [int(s) for s in args.sizes.split(",") if s]
     backends = [b for b in args.backends.split(",") if b]
-    rows = [prepare_backend(args, b) for b in backends if b != "torch"]
-    for r in rows:
-        print(f"prepared {r['backend']}: {r['peak_rss_mb']:.0f} MB, {r['wall_s']:.0f} s (one-off)", flush=True)
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": inference_bench.machine(),
+        "command": shlex.join(["python", "bench/memory.py", *(sys.argv[1:] if args.argv is None else args.argv)]),
+        "model_dir": str(args.model_dir),
+        "rows": [],
+    }
+    rows = result["rows"]
+
+    def add(row: dict, message: str) -> None:
+        rows.append(row)
+        write_json(result, out)
+        print(message, flush=True)
+
+    for b in backends:
+        if b != "torch":
+            r = prepare_backend(args, b)
+            add(r, f"prepared {b}: {r['peak_rss_mb']:.0f} MB, {r['wall_s']:.0f} s (one-off)")
     common = [f"model_dir={Path(args.model_dir).resolve()}", f"paths.data_root={args.data_root}", *args.set]
     with tempfile.TemporaryDirectory(prefix="stancekit-memory-") as tmp:
         work = Path(tmp)
@@ -143,23 +168,17 @@ def run(args: argparse.Namespace) -> dict:
                     [*common, "data=jsonl", f"data.test_file={file}", f"backend={backend}"],
                     work / f"pairs_{n}_{backend}",
                 )
-                rows.append({"mode": "pairs", "set": f"{source} x{n / 1000:g}k", "backend": backend, **got})
-                print(f"pairs n={n} {backend}: {got['peak_rss_mb']:.0f} MB, {got['wall_s']:.0f} s", flush=True)
+                row = {"mode": "pairs", "set": f"{source} x{n / 1000:g}k", "backend": backend, **got}
+                add(row, f"pairs n={n} {backend}: {got['peak_rss_mb']:.0f} MB, {got['wall_s']:.0f} s")
         if args.document:
             for backend in backends:
                 got = run_evaluate(
                     [*common, "mode=document", f"data={args.document}", f"backend={backend}"],
                     work / f"document_{backend}",
                 )
-                rows.append({"mode": "document", "set": args.document, "backend": backend, **got})
-                print(f"document {args.document} {backend}: {got['peak_rss_mb']:.0f} MB", flush=True)
-    return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": inference_bench.machine(),
-        "command": shlex.join(["python", "bench/memory.py", *(sys.argv[1:] if args.argv is None else args.argv)]),
-        "model_dir": str(args.model_dir),
-        "rows": rows,
-    }
+                row = {"mode": "document", "set": args.document, "backend": backend, **got}
+                add(row, f"document {args.document} {backend}: {got['peak_rss_mb']:.0f} MB, {got['wall_s']:.0f} s")
+    return result
 
 
 def table(rows: list[dict]) -> str:
@@ -203,13 +222,12 @@ def goals(result: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     args.argv = argv
-    result = run(args)
+    out = Path(args.json)
+    result = run(args, out)
     result["goals"] = goals(result)
     print(table(result["rows"]))
     print("\n".join(f"- {g}" for g in result["goals"]))
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_json(result, out)
     return result
 
 

@@ -236,3 +236,24 @@ def test_bench_memory_runs_real_evaluations_and_reads_each_child_peak(stance_mod
     page = results.render([record])
     assert record["kind"] == "memory" and "## Evaluation memory against the number of pairs" in page
     assert "| pairs | sample x0.15k | torch | 150 |" in page and "goal <= 2048" in page
+
+
+def test_bench_memory_keeps_the_rows_it_finished_when_a_later_one_fails(tmp_path, monkeypatch):
+    # A whole-set document row can take half an hour: a failure (or a stopped session) after the pairs rows
+    # must leave them on disk, as a valid JSON file.
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+    import memory  # noqa: PLC0415  (bench/ is not a package)
+
+    def fake_evaluate(overrides: list[str], out_dir):
+        if "mode=document" in overrides:
+            raise RuntimeError("evaluate failed")
+        return {"peak_rss_mb": 900.0, "wall_s": 1.0, "n": 30, "pairs_per_second": 30.0, "macro_f1": {"x": 0.5}}
+
+    monkeypatch.setattr(memory, "run_evaluate", fake_evaluate)
+    monkeypatch.setattr(memory, "repeated_pairs_file", lambda data, root, n, path: "sample")
+    out = tmp_path / "memory.json"
+    with pytest.raises(RuntimeError, match="evaluate failed"):
+        memory.main(["--sizes", "30", "--document", "fnc1", "--json", str(out)])
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["mode"], r["backend"], r["n"]) for r in rows] == [("pairs", "torch", 30)]
+    assert not list(tmp_path.glob("*.tmp"))
