@@ -122,3 +122,19 @@ def limit_kernel_cache(capacity: int | None, setting: str = "train.onednn_cache_
         return False
     os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(capacity)
     return True
+
+
+def kernel_cache_capacity() -> int | None:
+    """The per-shape kernel cache capacity this process runs with (``ONEDNN_PRIMITIVE_CACHE_CAPACITY``, as
+    :func:`limit_kernel_cache` or the user set it), or None for the libraries' defaults. The OpenVINO
+    backends apply it to their CPU plugin's cache of the same kind."""
+    value = os.environ.get("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "").strip()
+    if not value:
+        return None
+    try:
+        capacity = int(value)
+    except ValueError:
+        raise ValueError(f"ONEDNN_PRIMITIVE_CACHE_CAPACITY must be a whole number, not {value!r}") from None
+    if capacity < 0:
+        raise ValueError(f"ONEDNN_PRIMITIVE_CACHE_CAPACITY must be >= 0, not {value!r}")
+    return capacity

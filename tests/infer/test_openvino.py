@@ -227,3 +227,19 @@ def test_openvino_backends_are_listed_and_run_on_the_cpu(ov_model_dir):
         StanceClassifier.from_pretrained(ov_model_dir, backend="openvino-fp16")
     with pytest.raises(ValueError, match="runs on the CPU"):
         StanceClassifier.from_pretrained(ov_model_dir, backend="openvino", device="cuda")
+
+
+def test_openvino_caps_its_shape_cache_as_onednn_is(ov_model_dir, clf, tmp_path, monkeypatch):
+    # Without a cap in the process the plugin keeps its own default (the server's choice).
+    monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", raising=False)
+    assert "CPU_RUNTIME_CACHE_CAPACITY" not in ov_backend.compile_config(2, "fp32")
+    # evaluate/predict/train cap oneDNN's cache (limit_kernel_cache): the plugin's is capped alike.
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
+    config = ov_backend.compile_config(2, "fp32")
+    assert config["CPU_RUNTIME_CACHE_CAPACITY"] == 64 and config["INFERENCE_NUM_THREADS"] == 2
+    # The plugin accepts the setting, and a capped model computes what the uncapped one does.
+    capped = StanceClassifier.from_pretrained(_copy(ov_model_dir, tmp_path), backend="openvino", precision="fp32")
+    np.testing.assert_allclose(capped.predict_logits(PAIRS), clf.predict_logits(PAIRS), atol=1e-5)
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "lots")
+    with pytest.raises(ValueError, match="ONEDNN_PRIMITIVE_CACHE_CAPACITY must be a whole number, not 'lots'"):
+        ov_backend.compile_config(2, "fp32")

@@ -1,13 +1,16 @@
-"""The scripts that load a model cap oneDNN's kernel cache, as training does (docs/performance.md)."""
+"""The scripts that load a model cap oneDNN's kernel cache, as training does (docs/performance.md), and the
+OpenVINO backends read the cap the process runs with."""
 
 from __future__ import annotations
 
 import os
 
+import pytest
 from omegaconf import OmegaConf
 
 from stancekit.config import EvaluateRunConfig, ServeRunConfig
 from stancekit.runs import common
+from stancekit.system import kernel_cache_capacity, limit_kernel_cache
 
 
 def test_evaluate_caps_the_kernel_cache_and_serve_leaves_it(monkeypatch):
@@ -21,3 +24,15 @@ def test_evaluate_caps_the_kernel_cache_and_serve_leaves_it(monkeypatch):
     cfg.pad_to_multiple_of = None
     assert common.load_classifier(cfg) == "loaded"
     assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "64"
+
+
+def test_kernel_cache_capacity_reads_what_the_process_set(monkeypatch):
+    monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", raising=False)
+    assert kernel_cache_capacity() is None
+    assert limit_kernel_cache(64, "onednn_cache_capacity") is True
+    assert kernel_cache_capacity() == 64
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", " 0 ")  # the user's own value, as oneDNN reads it
+    assert kernel_cache_capacity() == 0
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "-1")
+    with pytest.raises(ValueError, match=">= 0"):
+        kernel_cache_capacity()

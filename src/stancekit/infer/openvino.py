@@ -25,8 +25,9 @@ Compiled for the CPU with the classifier's threads (``INFERENCE_NUM_THREADS``), 
 ``LATENCY`` (the classifier runs one batch at a time; ``THROUGHPUT`` splits the threads into streams of which
 a synchronous call uses one) and ``INFERENCE_PRECISION_HINT`` from ``precision``: ``fp32`` → ``f32`` (set
 explicitly: the plugin's default on CPUs with native bf16 is bf16), ``bf16`` → ``bf16``, ``bf16-checked``
-(``auto`` on CPUs with native bf16) → both, the close calls recomputed by the ``f32`` one as for PyTorch. The
-graph returns logits only: softmax, temperature, labels and abstention are the classifier's shared code.
+(``auto`` on CPUs with native bf16) → both, the close calls recomputed by the ``f32`` one as for PyTorch; the
+plugin's per-shape cache is capped as oneDNN's is (:func:`compile_config`). The graph returns logits only:
+softmax, temperature, labels and abstention are the classifier's shared code.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import torch
 
 from ..labels import Pair
 from ..models.encoding import encode_pairs_counted, usable_max_length
+from ..system import kernel_cache_capacity
 from .backends import (
     ARTIFACTS,
     CALIBRATION_SUBSET,
@@ -102,15 +104,30 @@ def _core() -> Any:
     return _CORE
 
 
-def _compile(model: Any, num_threads: int | None, precision: str) -> Any:
-    """``model`` (an ``ov.Model``) compiled for the CPU at ``precision`` (``fp32`` or ``bf16``)."""
+def compile_config(num_threads: int | None, precision: str) -> dict[str, Any]:
+    """The CPU plugin's settings for ``precision`` (``fp32`` or ``bf16``) and ``num_threads``.
+
+    The plugin caches the primitives it builds for each input shape (``CPU_RUNTIME_CACHE_CAPACITY``, 5,000
+    by default), and a document evaluation meets a new (batch, length) shape in nearly every batch, so without
+    a cap the process grows with the number of pairs (docs/performance.md). A process that caps oneDNN's kernel cache
+    (``stancekit.system.limit_kernel_cache``: evaluate, predict, tune_document, training) caps this one, a
+    oneDNN-based cache of the same kind, at the same number of shapes; the server keeps the default.
+    """
     config: dict[str, Any] = {
         "PERFORMANCE_HINT": PERFORMANCE_HINT,
         "INFERENCE_PRECISION_HINT": INFERENCE_PRECISION[precision],
     }
     if num_threads:
         config["INFERENCE_NUM_THREADS"] = int(num_threads)
-    return _core().compile_model(model, "CPU", config)
+    capacity = kernel_cache_capacity()
+    if capacity is not None:
+        config["CPU_RUNTIME_CACHE_CAPACITY"] = capacity
+    return config
+
+
+def _compile(model: Any, num_threads: int | None, precision: str) -> Any:
+    """``model`` (an ``ov.Model``) compiled for the CPU at ``precision`` (``fp32`` or ``bf16``)."""
+    return _core().compile_model(model, "CPU", compile_config(num_threads, precision))
 
 
 def _save_ir(model: Any, target: Path) -> None:
