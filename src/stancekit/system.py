@@ -106,6 +106,10 @@ def limit_heap_growth(threshold_mb: float | None, setting: str = "train.malloc_m
     return bool(libc.mallopt(m_mmap_threshold, int(threshold_mb * 1024 * 1024)))
 
 
+# oneDNN's own variable for its per-shape kernel cache: what limit_kernel_cache sets and kernel_cache_capacity reads.
+KERNEL_CACHE_ENV = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
+
+
 def limit_kernel_cache(capacity: int | None, setting: str = "train.onednn_cache_capacity") -> bool:
     """Cap oneDNN's primitive cache at ``capacity`` entries; return whether this call set it.
 
@@ -118,9 +122,9 @@ def limit_kernel_cache(capacity: int | None, setting: str = "train.onednn_cache_
     """
     if capacity is not None and capacity < 0:  # checked first: a bad config is an error even when unused
         raise ValueError(f"{setting} must be >= 0 or null, got {capacity}")
-    if capacity is None or "ONEDNN_PRIMITIVE_CACHE_CAPACITY" in os.environ:
+    if capacity is None or KERNEL_CACHE_ENV in os.environ:
         return False
-    os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = str(capacity)
+    os.environ[KERNEL_CACHE_ENV] = str(capacity)
     return True
 
 
@@ -128,13 +132,13 @@ def kernel_cache_capacity() -> int | None:
     """The per-shape kernel cache capacity this process runs with (``ONEDNN_PRIMITIVE_CACHE_CAPACITY``, as
     :func:`limit_kernel_cache` or the user set it), or None for the libraries' defaults. The OpenVINO
     backends apply it to their CPU plugin's cache of the same kind."""
-    value = os.environ.get("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "").strip()
+    value = os.environ.get(KERNEL_CACHE_ENV, "").strip()
     if not value:
         return None
     try:
         capacity = int(value)
     except ValueError:
-        raise ValueError(f"ONEDNN_PRIMITIVE_CACHE_CAPACITY must be a whole number, not {value!r}") from None
+        raise ValueError(f"{KERNEL_CACHE_ENV} must be a whole number, not {value!r}") from None
     if capacity < 0:
-        raise ValueError(f"ONEDNN_PRIMITIVE_CACHE_CAPACITY must be >= 0, not {value!r}")
+        raise ValueError(f"{KERNEL_CACHE_ENV} must be >= 0, not {value!r}")
     return capacity

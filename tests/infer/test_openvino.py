@@ -237,7 +237,7 @@ def test_openvino_caps_its_shape_cache_as_onednn_is(ov_model_dir, clf, tmp_path,
     monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
     config = ov_backend.compile_config(2, "fp32")
     assert config["CPU_RUNTIME_CACHE_CAPACITY"] == 64 and config["INFERENCE_NUM_THREADS"] == 2
-    # The plugin accepts the setting, and a capped model computes what the uncapped one does.
+    # The plugin accepts the setting, and the capped model still computes what PyTorch does.
     capped = StanceClassifier.from_pretrained(_copy(ov_model_dir, tmp_path), backend="openvino", precision="fp32")
     np.testing.assert_allclose(capped.predict_logits(PAIRS), clf.predict_logits(PAIRS), atol=1e-5)
     monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "lots")

@@ -108,10 +108,11 @@ def compile_config(num_threads: int | None, precision: str) -> dict[str, Any]:
     """The CPU plugin's settings for ``precision`` (``fp32`` or ``bf16``) and ``num_threads``.
 
     The plugin caches the primitives it builds for each input shape (``CPU_RUNTIME_CACHE_CAPACITY``, 5,000
-    by default), and a document evaluation meets a new (batch, length) shape in nearly every batch, so without
-    a cap the process grows with the number of pairs (docs/performance.md). A process that caps oneDNN's kernel cache
-    (``stancekit.system.limit_kernel_cache``: evaluate, predict, tune_document, training) caps this one, a
-    oneDNN-based cache of the same kind, at the same number of shapes; the server keeps the default.
+    by default), and a document evaluation meets a new (batch, length) shape in nearly every batch, so
+    without a cap the process grows with the number of pairs (docs/performance.md). A process that caps
+    oneDNN's kernel cache (``stancekit.system.limit_kernel_cache``: evaluate, predict, tune_document,
+    training) caps this one, a oneDNN-based cache of the same kind, at the same number of shapes; the server
+    keeps the default.
     """
     config: dict[str, Any] = {
         "PERFORMANCE_HINT": PERFORMANCE_HINT,
