@@ -97,6 +97,9 @@ class AugmentConfig:
     # capability suite. Their templates and vocabularies are disjoint from the suite's, so the suite still
     # measures the skill rather than memory of its strings.
     capabilities: float = 0.0
+    # Add this fraction of the training size as training claims with an empty premise (neutral, tagged as
+    # carrying no evidence): a model confident from the claim alone is reading a shortcut, not evidence.
+    blank_premise: float = 0.0
 
 
 @dataclass
@@ -237,6 +240,10 @@ class TrainConfig:
     # none, poe (product of experts: the student learns what the claim alone does not tell) or reweight
     # (each pair's loss times 1 - p_bias(gold)). The saved model is the student alone either way.
     debias: str = "none"
+    # What the loss teaches on training pairs without evidence (empty or furniture-only premises: the
+    # blanked premises and capability pairs of data.augment): "label" (their label, neutral) or "uniform"
+    # (equal probabilities: no evidence, no opinion, so the classifier abstains rather than answer neutral).
+    no_evidence_target: str = "label"
     # Fit temperature scaling on the validation split after training and store it with the model.
     calibrate: bool = True
     seed: int = 42

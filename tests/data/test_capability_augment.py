@@ -11,6 +11,7 @@ import pytest
 
 from stancekit.data import build_splits
 from stancekit.data import capability_augment as aug
+from stancekit.data.augment import NO_EVIDENCE_TAG, has_no_evidence
 from stancekit.eval import capabilities as suite
 from stancekit.labels import LABEL2ID, LABELS
 from tests.helpers import compose_config
@@ -24,7 +25,7 @@ def _label(pair: dict) -> str:
 
 
 def _family(pair: dict) -> str:
-    return pair["source"].split(":", 1)[1]
+    return pair["source"].split(":", 1)[1].removesuffix(NO_EVIDENCE_TAG)
 
 
 def _bare(name: str) -> str:
@@ -338,6 +339,8 @@ def test_content_free_premises_are_neutral():
     empty = _by_family("empty_evidence")
     for pair in empty:
         rest = furniture.sub("", pair["premise"]).strip(" .")
+        # Tagged as carrying no evidence exactly when it has none (train.no_evidence_target reads the tag).
+        assert has_no_evidence(pair["source"]) == (not rest), pair
         if not rest:
             assert _label(pair) == "neutral", pair
         else:  # real evidence wrapped in boilerplate keeps its label
@@ -360,6 +363,7 @@ def test_deterministic_distinct_and_well_formed():
         assert set(p) == {"id", "premise", "hypothesis", "label", "source"}
         assert p["label"] in LABEL2ID.values() and p["hypothesis"].strip()
         assert p["source"].startswith("capability_aug:") and _family(p) in aug.FAMILIES
+        assert not has_no_evidence(p["source"]) or _family(p) == "empty_evidence"
 
 
 def test_family_mix_and_labels():

@@ -11,6 +11,7 @@ import pytest
 import torch
 from datasets import Dataset
 
+from stancekit.data.augment import NO_EVIDENCE_TAG
 from stancekit.labels import LABEL2ID
 from stancekit.train import train
 from stancekit.train.objectives import add_aux_columns, bias_log_probs, teacher_cache_key, teacher_logits
@@ -67,6 +68,34 @@ def test_distillation_mixes_gold_and_softened_teacher_targets():
     assert only_gold({"logits": LOGITS}, LABELS_T, teacher_logits=teacher).item() == pytest.approx(
         ce(LOGITS, LABELS_T, "mean").item()
     )
+
+
+def test_pairs_without_evidence_learn_equal_probabilities_in_place_of_every_other_term():
+    flags = torch.tensor([0.0, 1.0, 0.0, 1.0])
+    no_opinion = -torch.log_softmax(LOGITS, -1).mean(-1)
+    expected = torch.where(flags.bool(), no_opinion, ce(LOGITS, LABELS_T)).mean()
+    loss = make_loss(None, 0.0)
+    assert loss({"logits": LOGITS}, LABELS_T, uniform_target=flags).item() == pytest.approx(expected.item(), rel=1e-6)
+    # Debiasing and the teacher leave the flagged pairs alone.
+    teacher = torch.tensor([[5.0, 0.0, 0.0]] * 4)
+    per_pair = []
+    for i in range(4):
+        one = make_loss(None, 0.0, debias="reweight")(
+            {"logits": LOGITS[i : i + 1]},
+            LABELS_T[i : i + 1],
+            num_items_in_batch=1,
+            uniform_target=flags[i : i + 1],
+            teacher_logits=teacher[i : i + 1],
+            bias_log_probs=torch.full((1, 3), math.log(1 / 3)),
+        )
+        per_pair.append(one.item())
+    assert per_pair[1] == pytest.approx(no_opinion[1].item()) and per_pair[3] == pytest.approx(no_opinion[3].item())
+    assert per_pair[0] != pytest.approx(no_opinion[0].item())  # an unflagged pair keeps its own loss
+    # "No opinion" is where that loss is lowest: equal logits get no gradient, a confident neutral does.
+    for row, zero_gradient in [([0.3, 0.3, 0.3], True), ([0.0, 0.0, 4.0], False)]:
+        logits = torch.tensor([row], requires_grad=True)
+        make_loss(None, 0.0)({"logits": logits}, torch.tensor([2]), uniform_target=torch.tensor([1.0])).backward()
+        assert (logits.grad.abs().max().item() < 1e-7) == zero_gradient
 
 
 @pytest.mark.parametrize(
@@ -177,6 +206,17 @@ def test_aux_columns_only_when_asked(stance_model_dir, tmp_path):
     assert len(both[0]["teacher_logits"]) == 3 and len(both[0]["bias_log_probs"]) == 3
     with pytest.raises(ValueError, match="train.debias"):
         add_aux_columns(ds, teacher=None, debias="yes", cache_dir=tmp_path, max_length=64)
+    # The no-evidence flag comes from the pairs' sources, and only when asked for.
+    sources = [f"snli{NO_EVIDENCE_TAG}" if i % 5 == 0 else "snli" for i in range(30)]
+    tagged = ds.add_column("source", sources)
+    plain = add_aux_columns(tagged, teacher=None, debias="none", cache_dir=tmp_path, max_length=64)
+    assert "uniform_target" not in plain.column_names
+    flagged = add_aux_columns(
+        tagged, teacher=None, debias="none", cache_dir=tmp_path, max_length=64, no_evidence_target="uniform"
+    )
+    assert flagged["uniform_target"] == [float(i % 5 == 0) for i in range(30)]
+    with pytest.raises(ValueError, match="train.no_evidence_target"):
+        add_aux_columns(tagged, teacher=None, debias="none", cache_dir=tmp_path, max_length=64, no_evidence_target="x")
 
 
 def test_recipe_trains_a_distilled_debiased_student_and_the_loss_sees_both_columns(
@@ -210,3 +250,27 @@ def test_recipe_trains_a_distilled_debiased_student_and_the_loss_sees_both_colum
     # The saved student loads alone, with the usual labels.
     meta = json.loads((result.model_dir / "config.json").read_text())
     assert list(meta["id2label"].values()) == ["support", "contradict", "neutral"]
+
+
+def test_recipe_gives_the_blanked_premises_equal_probability_targets(tiny_model_dir, tmp_path, monkeypatch):
+    seen: list = []
+
+    def spying_make_loss(*args, **kwargs):
+        inner = make_loss(*args, **kwargs)
+
+        def loss(outputs, labels, num_items_in_batch=None, **aux):
+            seen.append(aux.get("uniform_target"))
+            return inner(outputs, labels, num_items_in_batch, **aux)
+
+        return loss
+
+    import stancekit.train.recipe as recipe
+
+    monkeypatch.setattr(recipe, "make_loss", spying_make_loss)
+    extra = ["data.augment.blank_premise=0.5", "train.no_evidence_target=uniform"]
+    result = train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "run", extra)))
+    # Training batches carry the flags (validation batches have no blanked pairs, so no flags); a third of the
+    # training pairs (120 of 360) are blanked.
+    flags = torch.cat([s for s in seen if s is not None])
+    assert 0 < flags.sum() < len(flags)
+    assert "equal probabilities as the target of pairs without evidence" in (result.model_dir / "README.md").read_text()

@@ -5,6 +5,11 @@
 * Irrelevant evidence: a claim paired with evidence from another, unrelated example is ``neutral``. NLI
   training sets have no such pairs, so models learn "high word overlap ⇒ support" and call unrelated
   headline/body pairs (FNC-1) ``support``; mismatched pairs counter that, long premises included.
+* Blanked premises: a training claim with an empty premise. A model that is confident from the claim alone
+  has learnt the claim's wording, not to check it against evidence (the hypothesis-only shortcut that
+  FEVER-Symmetric and ANLI punish). These pairs are labelled ``neutral`` and tagged as carrying no
+  evidence (:data:`NO_EVIDENCE_TAG`), so ``train.no_evidence_target=uniform`` can teach "no opinion"
+  (equal probabilities) on them instead of a confident ``neutral``.
 
 Both apply to the training split only (after validation is held back), so validation and test stay
 untouched.
@@ -19,6 +24,15 @@ from .adapters import Example
 
 CONTRADICT = LABEL2ID["contradict"]
 NEUTRAL = LABEL2ID["neutral"]
+# Ends the ``source`` of a training pair whose premise carries no evidence at all (empty, or page furniture
+# only): its label is ``neutral``, and ``train.no_evidence_target`` says whether the loss teaches that label
+# or equal probabilities (stancekit.train.objectives).
+NO_EVIDENCE_TAG = "+no_evidence"
+
+
+def has_no_evidence(source: str) -> bool:
+    """Whether a training pair's ``source`` marks its premise as carrying no evidence."""
+    return source.endswith(NO_EVIDENCE_TAG)
 
 
 def swap_contradictions(pairs: list[Example], fraction: float, seed: int) -> list[Example]:
@@ -70,3 +84,25 @@ def random_premise_neutrals(pairs: list[Example], fraction: float, seed: int) ->
                 )
                 break
     return out
+
+
+def blank_premises(pairs: list[Example], fraction: float, seed: int) -> list[Example]:
+    """The claims of ``fraction × len(pairs)`` random training pairs with an empty premise, labelled
+    ``neutral`` and tagged :data:`NO_EVIDENCE_TAG`.
+
+    Each claim keeps its source's wording and length, so the model cannot tell these pairs from the real
+    ones by the claim: only the missing evidence sets them apart.
+    """
+    if fraction <= 0 or not pairs:
+        return []
+    chosen = random.Random(seed).sample(range(len(pairs)), min(int(fraction * len(pairs)), len(pairs)))
+    return [
+        {
+            **pairs[i],
+            "id": f"{pairs[i]['id']}:blank-premise",
+            "premise": "",
+            "label": NEUTRAL,
+            "source": f"{pairs[i]['source']}+blank_premise{NO_EVIDENCE_TAG}",
+        }
+        for i in chosen
+    ]

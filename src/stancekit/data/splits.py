@@ -14,7 +14,7 @@ from datasets import ClassLabel, Dataset, Features, Value
 from ..config import DataConfig, SourceConfig
 from ..labels import LABELS
 from .adapters import Example, source_name
-from .augment import random_premise_neutrals, swap_contradictions
+from .augment import blank_premises, random_premise_neutrals, swap_contradictions
 from .capability_augment import capability_pairs
 from .leakage import TestIndex, drop_duplicates, drop_leaks, pair_key
 from .sources import load_source
@@ -221,7 +221,9 @@ def build_splits(data: DataConfig, data_root: str | Path, splits: tuple[str, ...
         train = _apply_weights(train, read["train"], data, result.summary.setdefault("train", {}))
         result.train = _to_dataset(train)
         augment = data.augment
-        if augment.swap_contradictions > 0 or augment.random_premise_neutral > 0 or augment.capabilities > 0:
+        fractions = [augment.swap_contradictions, augment.random_premise_neutral]
+        fractions += [augment.capabilities, augment.blank_premise]
+        if max(fractions) > 0:
             result.train = _augment(train, data, result.summary["train"])
     if "validation" in splits and validation:
         result.validation = _to_dataset(validation)
@@ -272,6 +274,10 @@ def _augment(train: list[Example], data: DataConfig, summary: dict) -> Dataset:
         neutrals = random_premise_neutrals(train, data.augment.random_premise_neutral, data.seed)
         summary["+ random-premise neutrals"] = _stats(neutrals)
         extra += neutrals
+    if data.augment.blank_premise > 0:
+        blanked = blank_premises(train, data.augment.blank_premise, data.seed)
+        summary["+ blanked premises"] = _stats(blanked)
+        extra += blanked
     if data.augment.capabilities > 0:
         # Counted from the training pairs before any augmentation, as the other fractions are.
         templated = capability_pairs(int(data.augment.capabilities * len(train)), data.seed)

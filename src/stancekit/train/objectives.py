@@ -18,6 +18,13 @@ and stored as columns of the tokenised training set, so the loss reads it from t
   gets little gradient, so it must learn from the evidence. ``reweight`` scales each pair's cross-entropy by
   ``1 - p_bias(gold)`` (Schuster et al., 2019; Utama et al., 2020). At test time the student is used alone.
 
+* ``uniform_target`` (``train.no_evidence_target=uniform``): 1 for the training pairs whose premise carries no
+  evidence (:func:`stancekit.data.augment.has_no_evidence`: blanked premises, the capability pairs' empty and
+  furniture-only premises), 0 elsewhere. Those pairs learn equal probabilities instead of their ``neutral``
+  label, in place of every other term: with nothing to go on, the honest answer is no opinion, which the
+  classifier's ``min_confidence`` turns into an abstention, where a confident ``neutral`` would be a claim
+  about the world ("the evidence leaves it open") that the model cannot have checked.
+
 With both, the debiasing applies to the gold term and the teacher term is unchanged.
 """
 
@@ -34,6 +41,7 @@ from datasets import Dataset
 from sklearn.model_selection import StratifiedKFold
 
 from ..artifacts import atomic_path
+from ..data.augment import has_no_evidence
 from ..eval.baselines import TfidfBaseline
 from ..infer.classifier import StanceClassifier
 from ..labels import LABELS
@@ -42,8 +50,9 @@ from ..models.folder import read_metadata
 log = logging.getLogger(__name__)
 
 DEBIAS_MODES = ("none", "poe", "reweight")
+NO_EVIDENCE_TARGETS = ("label", "uniform")
 # Per-pair columns the loss reads from the batch; the Trainer must not drop them (StanceTrainer keeps them).
-AUX_COLUMNS = ("teacher_logits", "bias_log_probs")
+AUX_COLUMNS = ("teacher_logits", "bias_log_probs", "uniform_target")
 
 
 # ------------------------------------------------------------------------------------------- the bias model
@@ -164,10 +173,15 @@ def add_aux_columns(
     max_length: int,
     batch_size: int = 64,
     seed: int = 0,
+    no_evidence_target: str = "label",
 ) -> Dataset:
     """The training set with the per-pair columns the configured objective needs (none for plain CE)."""
     if debias not in DEBIAS_MODES:
         raise ValueError(f"train.debias must be one of {list(DEBIAS_MODES)}, not {debias!r}")
+    if no_evidence_target not in NO_EVIDENCE_TARGETS:
+        raise ValueError(
+            f"train.no_evidence_target must be one of {list(NO_EVIDENCE_TARGETS)}, not {no_evidence_target!r}"
+        )
     pairs = list(zip(train["premise"], train["hypothesis"]))
     if teacher:
         logits = teacher_logits(teacher, pairs, cache_dir, max_length, batch_size)
@@ -177,4 +191,12 @@ def add_aux_columns(
         agree = float((bias.argmax(axis=1) == np.asarray(train["label"])).mean())
         log.info("bias model (hypothesis only, out of fold): accuracy %.3f on the training pairs", agree)
         train = train.add_column("bias_log_probs", bias.astype(np.float32).tolist())
+    if no_evidence_target == "uniform":
+        flags = [float(has_no_evidence(source)) for source in train["source"]]
+        if not any(flags):
+            # Asked for, but nothing to apply it to: say so rather than train a plain model silently.
+            log.warning("train.no_evidence_target=uniform: no training pair is tagged as carrying no evidence")
+        else:
+            log.info("no-evidence pairs (equal-probability target): %d of %d", int(sum(flags)), len(flags))
+            train = train.add_column("uniform_target", flags)
     return train

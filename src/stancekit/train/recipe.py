@@ -153,6 +153,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
         max_length=cfg.model.max_length,
         batch_size=cfg.train.eval_batch_size,
         seed=cfg.train.seed,
+        no_evidence_target=cfg.train.no_evidence_target,
     )
     train_set = tokenize(train_pairs, tokenizer, cfg.model.max_length)
     val_set = tokenize(splits.validation, tokenizer, cfg.model.max_length)

@@ -102,6 +102,8 @@ def objective_line(cfg: DictConfig) -> str:
     if cfg.train.debias != "none":
         kind = "product of experts with" if cfg.train.debias == "poe" else "pairs re-weighted by"
         parts.append(f"debiased ({kind} a hypothesis-only TF-IDF model, out of fold)")
+    if cfg.train.no_evidence_target == "uniform":
+        parts.append("equal probabilities as the target of pairs without evidence")
     if cfg.train.teacher:
         parts.append(
             f"distilled from `{cfg.train.teacher}` (alpha {cfg.train.distill_alpha}, "

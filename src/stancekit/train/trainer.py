@@ -182,7 +182,8 @@ def make_loss(
 ):
     """The loss for the Trainer's ``compute_loss_func``: cross-entropy with optional class weights and label
     smoothing, debiased (``poe``/``reweight``) when the batch carries ``bias_log_probs``, mixed with the
-    teacher's soft targets when it carries ``teacher_logits``.
+    teacher's soft targets when it carries ``teacher_logits``; pairs flagged by ``uniform_target`` learn
+    equal probabilities instead (no evidence, no opinion: :mod:`stancekit.train.objectives`).
 
     With gradient accumulation the Trainer passes the number of labels in the whole accumulated batch, so
     the loss is a sum divided by that count (each example weighs the same whatever its micro-batch).
@@ -195,7 +196,7 @@ def make_loss(
         raise ValueError(f"train.distill_temperature must be positive, got {distill_temperature}")
     functional = torch.nn.functional
 
-    def loss(outputs, labels, num_items_in_batch=None, teacher_logits=None, bias_log_probs=None):
+    def loss(outputs, labels, num_items_in_batch=None, teacher_logits=None, bias_log_probs=None, uniform_target=None):
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
         logits = logits.view(-1, logits.size(-1)).float()
         labels = labels.view(-1)
@@ -218,9 +219,13 @@ def make_loss(
                 reduction="none",
             ).sum(dim=-1)
             per_pair = (1.0 - distill_alpha) * per_pair + distill_alpha * (t * t) * soft
+        if uniform_target is not None:
+            # Cross-entropy against equal probabilities: its gradient is softmax - 1/3, zero only at "no opinion".
+            no_opinion = -functional.log_softmax(logits, dim=-1).mean(dim=-1)
+            per_pair = torch.where(uniform_target.bool(), no_opinion, per_pair)
         if num_items_in_batch is not None:
             return per_pair.sum() / num_items_in_batch
-        if w is not None and teacher_logits is None and debias == "none":
+        if w is not None and teacher_logits is None and debias == "none" and uniform_target is None:
             # cross_entropy's weighted mean divides by the summed weights of the batch's labels.
             return per_pair.sum() / w[labels].sum()
         return per_pair.mean()

@@ -18,7 +18,9 @@ Each family teaches one skill (measured pass rates of trained models in brackets
 * ``empty_evidence`` (premise blanked, 0.05): an empty premise, or text with no content ("Share this
   article", a byline, a photo credit), gives ``neutral`` for any claim, so the model is never confidently
   ``support`` without evidence. The same boilerplate wrapped around real evidence leaves its label alone
-  (``support`` / ``contradict``), so the model learns to read past it rather than to fear it.
+  (``support`` / ``contradict``), so the model learns to read past it rather than to fear it. The pairs
+  without evidence are tagged (``capability_aug:empty_evidence+no_evidence``): with
+  ``train.no_evidence_target=uniform`` they learn equal probabilities instead of ``neutral``.
 * ``reported_speech``: a report that X was denied contradicts X, one that X was confirmed supports X, a
   refusal to comment leaves X open; "A claimed X, but B denied it" contradicts "B accepts X" and, like any
   report of a denial, X itself (what A does next stays open).

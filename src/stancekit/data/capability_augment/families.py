@@ -7,6 +7,7 @@ import random
 
 from ...labels import LABEL2ID
 from ..adapters import Example
+from ..augment import NO_EVIDENCE_TAG
 from .events import (
     _age,
     _age_at,
@@ -113,13 +114,16 @@ def _family_pairs(family: str, quota: int, seed: int, seen: set[tuple[str, str]]
             if len(out) == quota or (premise, hypothesis) in seen:
                 continue
             seen.add((premise, hypothesis))
+            # empty_evidence's neutral pairs are exactly its empty and furniture-only premises (boilerplate
+            # wrapped around evidence is never neutral): they carry no evidence (train.no_evidence_target).
+            tag = NO_EVIDENCE_TAG if family == "empty_evidence" and label == NEUTRAL else ""
             out.append(
                 {
                     "id": f"{SOURCE_PREFIX}:{family}:{seed}:{len(out)}",
                     "premise": premise,
                     "hypothesis": hypothesis,
                     "label": LABEL2ID[label],
-                    "source": f"{SOURCE_PREFIX}:{family}",
+                    "source": f"{SOURCE_PREFIX}:{family}{tag}",
                 }
             )
     return out
