@@ -100,6 +100,9 @@ class AugmentConfig:
     # Add this fraction of the training size as training claims with an empty premise (neutral, tagged as
     # carrying no evidence): a model confident from the claim alone is reading a shortcut, not evidence.
     blank_premise: float = 0.0
+    # Add this fraction of the training size as one-word contrasts of the training sentences
+    # (stancekit.data.minimal_pairs): one word for its opposite is contradict, for a synonym support.
+    minimal_pairs: float = 0.0
 
 
 @dataclass

@@ -17,6 +17,7 @@ from .adapters import Example, source_name
 from .augment import blank_premises, random_premise_neutrals, swap_contradictions
 from .capability_augment import capability_pairs
 from .leakage import TestIndex, drop_duplicates, drop_leaks, pair_key
+from .minimal_pairs import minimal_pairs
 from .sources import load_source
 
 log = logging.getLogger(__name__)
@@ -222,7 +223,7 @@ def build_splits(data: DataConfig, data_root: str | Path, splits: tuple[str, ...
         result.train = _to_dataset(train)
         augment = data.augment
         fractions = [augment.swap_contradictions, augment.random_premise_neutral]
-        fractions += [augment.capabilities, augment.blank_premise]
+        fractions += [augment.capabilities, augment.blank_premise, augment.minimal_pairs]
         if max(fractions) > 0:
             result.train = _augment(train, data, result.summary["train"])
     if "validation" in splits and validation:
@@ -278,6 +279,10 @@ def _augment(train: list[Example], data: DataConfig, summary: dict) -> Dataset:
         blanked = blank_premises(train, data.augment.blank_premise, data.seed)
         summary["+ blanked premises"] = _stats(blanked)
         extra += blanked
+    if data.augment.minimal_pairs > 0:
+        contrasts = minimal_pairs(train, data.augment.minimal_pairs, data.seed)
+        summary["+ one-word contrasts"] = _stats(contrasts)
+        extra += contrasts
     if data.augment.capabilities > 0:
         # Counted from the training pairs before any augmentation, as the other fractions are.
         templated = capability_pairs(int(data.augment.capabilities * len(train)), data.seed)
