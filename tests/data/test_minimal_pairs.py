@@ -48,6 +48,13 @@ def test_one_word_decides_the_label():
         "A big dog is bigger than a cat.",
         "A big dog and a small cat.",
         "Two children are laughing.",
+        "A man might be sitting on a bench.",
+        "A man cannot be sitting.",
+        "A man is sitting down.",
+        "The most expensive watch.",
+        "The children's toys are on the floor.",  # a possessive, a compound or digits are no cue
+        "An ill-advised trip.",
+        "The big5 store.",
     ]:
         assert swappable_word(sentence) is None, sentence
     # Opposites contradict and synonyms support: each table's swap is its own inverse.
@@ -77,7 +84,10 @@ def test_contrasts_come_in_both_directions_balanced_and_from_the_training_senten
         word, replacement = (re.sub(r"\W", "", w).lower() for w in diff[0])
         assert SWAPS[p["label"]][word] == replacement
         assert p["source"] == "snli+minimal_pair"
-    assert len(minimal_pairs(pairs, 0.4, seed=0)) == 4 and minimal_pairs(pairs, 0.0, seed=0) == []
+    assert len({p["id"] for p in out}) == len(out)
+    # Whole units only: a target that is no multiple of four rounds down, keeping both labels and directions.
+    assert len(minimal_pairs(pairs, 0.4, seed=0)) == 4 and len(minimal_pairs(pairs, 0.7, seed=0)) == 4
+    assert minimal_pairs(pairs, 0.0, seed=0) == [] and minimal_pairs(pairs, 0.3, seed=0) == []
 
 
 def test_no_word_the_capability_suite_tests_with():

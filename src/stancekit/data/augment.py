@@ -95,7 +95,10 @@ def blank_premises(pairs: list[Example], fraction: float, seed: int) -> list[Exa
     """
     if fraction <= 0 or not pairs:
         return []
-    chosen = random.Random(seed).sample(range(len(pairs)), min(int(fraction * len(pairs)), len(pairs)))
+    # Its own stream of the seed: random_premise_neutrals draws from random.Random(seed), and with the same
+    # stream both would pick the same claims.
+    rng = random.Random(f"{seed}-blank-premise")
+    chosen = rng.sample(range(len(pairs)), min(int(fraction * len(pairs)), len(pairs)))
     return [
         {
             **pairs[i],

@@ -22,8 +22,9 @@ and stored as columns of the tokenised training set, so the loss reads it from t
   evidence (:func:`stancekit.data.augment.has_no_evidence`: blanked premises, the capability pairs' empty and
   furniture-only premises), 0 elsewhere. Those pairs learn equal probabilities instead of their ``neutral``
   label, in place of every other term: with nothing to go on, the honest answer is no opinion, which the
-  classifier's ``min_confidence`` turns into an abstention, where a confident ``neutral`` would be a claim
-  about the world ("the evidence leaves it open") that the model cannot have checked.
+  classifier's ``min_confidence`` turns into an abstention on content-free evidence (an empty premise is
+  refused as bad input at inference), where a confident ``neutral`` would be a claim about the world ("the
+  evidence leaves it open") that the model cannot have checked.
 
 With both, the debiasing applies to the gold term and the teacher term is unchanged.
 """
@@ -162,6 +163,14 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.save(f, array)
+
+
+def weighted_labels(train: Dataset, no_evidence_target: str) -> list[int]:
+    """The training labels that ``train.class_weights=balanced`` counts: with ``no_evidence_target=uniform`` the
+    pairs without evidence learn no label, so they do not count as ``neutral``."""
+    if no_evidence_target != "uniform":
+        return list(train["label"])
+    return [label for label, source in zip(train["label"], train["source"]) if not has_no_evidence(source)]
 
 
 def add_aux_columns(

@@ -35,7 +35,7 @@ from ..models.encoding import count_over_length, encode_pairs, usable_max_length
 from ..system import peak_rss_mb
 from .checkpoints import agree_across_ranks, last_complete_checkpoint
 from .memory import HeapTrimCallback, limit_heap_growth, limit_kernel_cache, release_training_memory
-from .objectives import AUX_COLUMNS, add_aux_columns
+from .objectives import AUX_COLUMNS, add_aux_columns, weighted_labels
 from .records import save_model_atomically, truncation_line, write_model_card
 from .trainer import StanceTrainer, class_weights, make_loss, trainer_metrics, training_arguments
 
@@ -173,7 +173,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
         data_collator=collator(tokenizer, cfg),  # dynamic padding: never a fixed length (but for baselines)
         compute_metrics=trainer_metrics,
         compute_loss_func=make_loss(
-            class_weights(cfg.train.class_weights, list(splits.train["label"])),
+            class_weights(cfg.train.class_weights, weighted_labels(splits.train, cfg.train.no_evidence_target)),
             cfg.train.label_smoothing,
             debias=cfg.train.debias,
             distill_alpha=cfg.train.distill_alpha,
