@@ -14,7 +14,13 @@ from datasets import Dataset
 from stancekit.data.augment import NO_EVIDENCE_TAG
 from stancekit.labels import LABEL2ID
 from stancekit.train import train
-from stancekit.train.objectives import add_aux_columns, bias_log_probs, teacher_cache_key, teacher_logits
+from stancekit.train.objectives import (
+    add_aux_columns,
+    bias_log_probs,
+    teacher_cache_key,
+    teacher_logits,
+    weighted_labels,
+)
 from stancekit.train.trainer import make_loss
 from tests.helpers import compose_config, shuffled_sample_pairs, tiny_train_overrides
 
@@ -215,6 +221,9 @@ def test_aux_columns_only_when_asked(stance_model_dir, tmp_path):
         tagged, teacher=None, debias="none", cache_dir=tmp_path, max_length=64, no_evidence_target="uniform"
     )
     assert flagged["uniform_target"] == [float(i % 5 == 0) for i in range(30)]
+    # Balanced class weights count the no-evidence pairs as neutral only when they learn that label.
+    assert weighted_labels(tagged, "label") == tagged["label"]
+    assert weighted_labels(tagged, "uniform") == [label for i, label in enumerate(tagged["label"]) if i % 5]
     with pytest.raises(ValueError, match="train.no_evidence_target"):
         add_aux_columns(tagged, teacher=None, debias="none", cache_dir=tmp_path, max_length=64, no_evidence_target="x")
 
@@ -269,8 +278,8 @@ def test_recipe_gives_the_blanked_premises_equal_probability_targets(tiny_model_
     monkeypatch.setattr(recipe, "make_loss", spying_make_loss)
     extra = ["data.augment.blank_premise=0.5", "train.no_evidence_target=uniform"]
     result = train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "run", extra)))
-    # Training batches carry the flags (validation batches have no blanked pairs, so no flags); a third of the
-    # training pairs (120 of 360) are blanked.
+    # Training batches carry the flags, some set and some not (a third of the 360 training pairs are blanked);
+    # validation batches have no blanked pairs, so no flags.
     flags = torch.cat([s for s in seen if s is not None])
     assert 0 < flags.sum() < len(flags)
     assert "equal probabilities as the target of pairs without evidence" in (result.model_dir / "README.md").read_text()
