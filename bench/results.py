@@ -81,6 +81,8 @@ def run_record(folder: Path, title: str, command: str) -> dict:
             "peak_rss_mb": s.get("peak_rss_mb"),
             "temperature": s.get("temperature"),
         }
+        # The commit the run was trained at, where it recorded one (the checkout may have moved on since).
+        record["commit"] = s.get("commit") or record["commit"]
     config = folder / "config.yaml"
     if config.is_file():
         from omegaconf import OmegaConf

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from stancekit.config import PROJECT_ROOT
+from stancekit.version import source_commit
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 import results  # noqa: E402  (bench/ is not a package)
@@ -25,6 +26,12 @@ def test_the_page_is_exactly_what_its_records_render():
 
 def test_a_run_folder_becomes_a_record_and_a_table(trained_run, tmp_path):
     run_dir, result = trained_run
+    # The record carries the commit the run was trained at (train_summary.json), not the checkout's at record time.
+    summary_path = run_dir / "train_summary.json"
+    original = summary_path.read_text()
+    summary = json.loads(original)
+    assert summary["commit"] == source_commit()
+    summary_path.write_text(json.dumps({**summary, "commit": "abc1234"}))
     records = tmp_path / "records"
     command = "python scripts/train.py model.name_or_path=TINY"
     done = subprocess.run(
@@ -34,8 +41,10 @@ def test_a_run_folder_becomes_a_record_and_a_table(trained_run, tmp_path):
         capture_output=True,
         text=True,
     )
+    summary_path.write_text(original)  # the fixture's run folder is shared: leave it as it was
     assert done.returncode == 0, done.stderr[-2000:]
     record = json.loads((records / "tiny.json").read_text())
+    assert record["commit"] == "abc1234"
     assert record["kind"] == "quality" and record["seed"] == 42 and record["command"] == command
     assert record["sets"]["sample"]["macro_f1"] == result.test["sample"]["macro_f1"]
     assert record["training"]["validation_macro_f1"] == result.objective

@@ -33,6 +33,7 @@ from ..infer.classifier import StanceClassifier
 from ..models.base import build_model, load_tokenizer, resolve_model_path
 from ..models.encoding import count_over_length, encode_pairs, usable_max_length
 from ..system import peak_rss_mb
+from ..version import source_commit
 from .checkpoints import agree_across_ranks, last_complete_checkpoint
 from .memory import HeapTrimCallback, limit_heap_growth, limit_kernel_cache, release_training_memory
 from .objectives import AUX_COLUMNS, add_aux_columns, weighted_labels
@@ -122,6 +123,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
     """
     run_dir = Path(cfg.paths.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    commit = source_commit()  # at the start: the tree may change while a long run trains
     set_seed(cfg.train.seed)
     limit_heap_growth(cfg.train.malloc_mmap_threshold_mb)
     limit_kernel_cache(cfg.train.onednn_cache_capacity)
@@ -265,6 +267,8 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
         "skipped_rows": len(splits.skipped_rows),
         # High-water mark of this process's resident memory so far (training and evaluation), for the benchmarks.
         "peak_rss_mb": peak_rss_mb(),
+        # The code that made the run: bench/results.py records this commit rather than the one checked out later.
+        "commit": commit,
     }
     write_json(run_dir / "train_summary.json", record)
     if not splits.test:  # metrics.json always exists; with no test set it holds the validation scores
