@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,10 +222,7 @@ def build_splits(data: DataConfig, data_root: str | Path, splits: tuple[str, ...
                 result.summary["validation"][f"{name} (held back)"] = _stats(held_by_source[name])
         train = _apply_weights(train, read["train"], data, result.summary.setdefault("train", {}))
         result.train = _to_dataset(train)
-        augment = data.augment
-        fractions = [augment.swap_contradictions, augment.random_premise_neutral]
-        fractions += [augment.capabilities, augment.blank_premise, augment.minimal_pairs]
-        if max(fractions) > 0:
+        if any(getattr(data.augment, key) > 0 for key, _, _ in AUGMENTATIONS):
             result.train = _augment(train, data, result.summary["train"])
     if "validation" in splits and validation:
         result.validation = _to_dataset(validation)
@@ -264,30 +262,30 @@ def _apply_weights(train: list[Example], sources: dict[str, _Source], data: Data
     return out
 
 
+def _capability_pairs(train: list[Example], fraction: float, seed: int) -> list[Example]:
+    return capability_pairs(int(fraction * len(train)), seed)
+
+
+# Each data.augment fraction, the summary row it adds and the pairs it makes from the training pairs (before any
+# augmentation: every fraction counts from them), in the order they are added.
+AUGMENTATIONS: list[tuple[str, str, Callable[[list[Example], float, int], list[Example]]]] = [
+    ("swap_contradictions", "+ swapped contradictions", swap_contradictions),
+    ("random_premise_neutral", "+ random-premise neutrals", random_premise_neutrals),
+    ("blank_premise", "+ blanked premises", blank_premises),
+    ("minimal_pairs", "+ one-word contrasts", minimal_pairs),
+    ("capabilities", "+ capability pairs", _capability_pairs),
+]
+
+
 def _augment(train: list[Example], data: DataConfig, summary: dict) -> Dataset:
     """Add the configured augmentations to the training pairs and record their size in the summary."""
     extra: list[Example] = []
-    if data.augment.swap_contradictions > 0:
-        swapped = swap_contradictions(train, data.augment.swap_contradictions, data.seed)
-        summary["+ swapped contradictions"] = _stats(swapped)
-        extra += swapped
-    if data.augment.random_premise_neutral > 0:
-        neutrals = random_premise_neutrals(train, data.augment.random_premise_neutral, data.seed)
-        summary["+ random-premise neutrals"] = _stats(neutrals)
-        extra += neutrals
-    if data.augment.blank_premise > 0:
-        blanked = blank_premises(train, data.augment.blank_premise, data.seed)
-        summary["+ blanked premises"] = _stats(blanked)
-        extra += blanked
-    if data.augment.minimal_pairs > 0:
-        contrasts = minimal_pairs(train, data.augment.minimal_pairs, data.seed)
-        summary["+ one-word contrasts"] = _stats(contrasts)
-        extra += contrasts
-    if data.augment.capabilities > 0:
-        # Counted from the training pairs before any augmentation, as the other fractions are.
-        templated = capability_pairs(int(data.augment.capabilities * len(train)), data.seed)
-        summary["+ capability pairs"] = _stats(templated)
-        extra += templated
+    for key, row, make in AUGMENTATIONS:
+        fraction = getattr(data.augment, key)
+        if fraction > 0:
+            pairs = make(train, fraction, data.seed)
+            summary[row] = _stats(pairs)
+            extra += pairs
     merged = train + extra
     random.Random(data.seed + 1).shuffle(merged)
     summary["(training total)"] = _stats(merged)
