@@ -67,7 +67,8 @@ def run_record(folder: Path, title: str, command: str) -> dict:
             timespec="seconds"
         ),
         "machine": inference_bench.machine(),
-        "commit": commit(),
+        # The commit the predictions were made at, where metrics.json records it; else the checkout's.
+        "commit": metrics.get("commit") or commit(),
         "sets": sets,
         "capabilities": {name: c["pass_rate"] for name, c in metrics.get("capabilities", {}).items()},
     }
@@ -103,7 +104,8 @@ def add_sets(record: dict, folder: Path, command: str) -> dict:
     if clash := sorted(set(added) & set(record["sets"])):
         raise ValueError(f"the record already has the sets {clash}")
     record["sets"] = record["sets"] | added
-    record.setdefault("also", []).append({"command": command, "sets": list(added), "commit": commit()})
+    also = {"command": command, "sets": list(added), "commit": metrics.get("commit") or commit()}
+    record.setdefault("also", []).append(also)
     return record
 
 

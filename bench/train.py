@@ -16,6 +16,8 @@ its own; same model, data, seed and number of steps):
                 CPUs with native bf16, see stancekit.train.trainer.resolve_precision)
   grouped_pad16 as grouped, each batch's length rounded up to a multiple of 16 (``train.pad_to_multiple_of=16``):
                 whether shapes of whole AVX-512/AMX tiles pay for the extra padding
+  grouped_torch_dropout as grouped, with PyTorch's own dropout masks (``train.fast_dropout=false``): what the
+                NumPy-drawn masks of stancekit.train.dropout save
   grouped_compile as grouped, with ``train.torch_compile=true`` (torch.compile, Inductor): whether fused
                 kernels pay. Only when named in --rows; the first steps compile: leave them out of the timing
                 with --warmup-steps
@@ -61,6 +63,7 @@ ROWS: dict[str, tuple[str, list[str]]] = {
             "train.onednn_cache_capacity=null",
             "train.max_tokens_per_micro_batch=null",
             "train.freeze_word_embeddings=false",
+            "train.fast_dropout=false",
         ],
     ),
     "dynamic": ("dynamic padding, random order, fp32", ["train.group_by_length=false", "train.precision=fp32"]),
@@ -70,6 +73,11 @@ ROWS: dict[str, tuple[str, list[str]]] = {
     "grouped_pad16": (
         "as grouped, each batch's length rounded up to a multiple of 16",
         ["train.pad_to_multiple_of=16"],
+    ),
+    # The recipe with PyTorch's own dropout masks (torch.bernoulli_), to show what stancekit.train.dropout saves.
+    "grouped_torch_dropout": (
+        "as grouped, PyTorch's dropout masks (train.fast_dropout=false)",
+        ["train.fast_dropout=false"],
     ),
     # Whether Inductor's fused kernels pay on a CPU once compiled (the compile time is reported apart).
     "grouped_compile": ("as grouped, the model compiled (train.torch_compile=true)", ["train.torch_compile=true"]),

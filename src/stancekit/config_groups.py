@@ -282,6 +282,9 @@ class TrainConfig:
     # Round each batch's padded length up to a multiple of this (null: its longest pair), for matrix shapes
     # that suit the CPU's vector/tile units; it must divide model.max_length. bench/train.py measures it.
     pad_to_multiple_of: int | None = None
+    # On CPUs, draw the training dropout masks with NumPy instead of torch.bernoulli_, which draws them on
+    # one thread and took a large share of a bf16 step (stancekit.train.dropout); the saved model is the same.
+    fast_dropout: bool = True
     # Compile the model's forward and backward with torch.compile (TrainingArguments.torch_compile; Inductor,
     # which needs a C++ compiler on CPUs). bench/train.py's grouped_compile row measures whether it pays.
     torch_compile: bool = False

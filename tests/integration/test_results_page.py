@@ -45,6 +45,7 @@ def test_a_run_folder_becomes_a_record_and_a_table(trained_run, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     record = json.loads((records / "tiny.json").read_text())
     assert record["commit"] == "abc1234"
+    assert json.loads((run_dir / "metrics.json").read_text()).get("commit") == source_commit()
     assert record["kind"] == "quality" and record["seed"] == 42 and record["command"] == command
     assert record["sets"]["sample"]["macro_f1"] == result.test["sample"]["macro_f1"]
     assert record["training"]["validation_macro_f1"] == result.objective
@@ -123,6 +124,20 @@ def test_recipes_side_by_side_and_sets_added_from_another_evaluation(tmp_path):
     assert "### A (seeds 42, 43: mean ± std)" in page and "### B (seed 42)" in page
     assert "| s1 | 10 | 0.7600 ± 0.0707 | 0.7500 ± 0.0707 | 0.7000 | 0.8000 |" in page
     assert "mnli_mm: `python scripts/evaluate.py x`" in page
+
+
+def test_an_evaluation_is_recorded_with_the_commit_it_ran_at_not_the_checkouts(tmp_path):
+    folder = tmp_path / "eval"
+    folder.mkdir()
+    block = {"n": 5, "accuracy": 0.6, "macro_f1": 0.5, "ece": 0.1}
+    (folder / "metrics.json").write_text(json.dumps({"sets": {"mnli_mm": block}, "commit": "feed123"}))
+    record = results.run_record(folder, "evaluated", "python scripts/evaluate.py")
+    assert record["commit"] == "feed123" and "training" not in record
+    added = results.add_sets(_record("A", 42, {"s1": 0.7}), folder, "python scripts/evaluate.py x")
+    assert added["also"] == [{"command": "python scripts/evaluate.py x", "sets": ["mnli_mm"], "commit": "feed123"}]
+    # A folder from before runs recorded their commit gets the checkout's, as before.
+    (folder / "metrics.json").write_text(json.dumps({"sets": {"mnli_mm": block}}))
+    assert results.run_record(folder, "older", "c")["commit"] == results.commit()
 
 
 def test_recipes_on_the_same_sets_need_no_common_mean():

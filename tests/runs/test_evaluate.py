@@ -14,6 +14,7 @@ from stancekit.document.fnc import fnc_score
 from stancekit.labels import LABELS
 from stancekit.models.encoding import TruncationWarning
 from stancekit.runs import evaluate_documents, evaluate_model, predict_file
+from stancekit.version import source_commit
 from tests.helpers import FIXTURE_ROOT, GOOD, GOOD2, SAMPLE_DIR, compose_config, jline, with_, write_case
 
 
@@ -65,7 +66,9 @@ def test_evaluate_several_sets_and_predict_file(trained_run, tmp_path):
     report = evaluate_model(cfg)
     assert list(report.sets) == ["jsonl"] and report.sets["jsonl"]["n"] == 60
     assert report.out_dir == tmp_path / "ev" and (tmp_path / "ev" / "report.md").exists()
-    assert json.loads((tmp_path / "ev" / "metrics.json").read_text()) == {"sets": report.sets}
+    # metrics.json keeps the source commit the predictions were made at (none outside a git checkout).
+    recorded = {"commit": source_commit()} if source_commit() else {}
+    assert json.loads((tmp_path / "ev" / "metrics.json").read_text()) == {"sets": report.sets} | recorded
 
     # Several test sets: one block per set, one report.
     cfg.data.test = [SourceConfig(adapter="jsonl", name="copy_a", files=[str(SAMPLE_DIR / "validation.jsonl")])]
@@ -149,7 +152,8 @@ def test_one_report_for_several_sets_and_the_suite(calibrated_model, tmp_path):
     )
     result = evaluate_model(cfg)
     assert result.sets == {} and set(result.capabilities) >= {"negation", "symmetry"}
-    assert set(json.loads((tmp_path / "suite" / "metrics.json").read_text())) == {"sets", "capabilities"}
+    keys = {"sets", "capabilities"} | ({"commit"} if source_commit() else set())
+    assert set(json.loads((tmp_path / "suite" / "metrics.json").read_text())) == keys
 
 
 def test_unknown_set_name_is_a_clear_error(calibrated_model, tmp_path):
@@ -189,6 +193,7 @@ def test_evaluate_mode_document_on_the_fnc1_fixture(stance_model_dir, tmp_path):
     on_disk = json.loads((tmp_path / "metrics.json").read_text())
     assert on_disk["sets"]["fnc1_competition_test"]["fnc"]["score"] == block["score"]
     assert on_disk["sets"]["fnc1_competition_test"]["n"] == 4
+    assert on_disk.get("commit") == source_commit()
     report = (tmp_path / "report.md").read_text()
     assert "## FNC-1 view (four labels)" in report and "fnc1_competition_test" in report
     assert block["gated"] == sum(r["gated"] for r in records) and "Relatedness gate" in report

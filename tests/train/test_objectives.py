@@ -228,6 +228,37 @@ def test_aux_columns_only_when_asked(stance_model_dir, tmp_path):
         add_aux_columns(tagged, teacher=None, debias="none", cache_dir=tmp_path, max_length=64, no_evidence_target="x")
 
 
+def test_the_bias_model_is_fitted_only_on_the_pairs_that_learn_a_label(tmp_path):
+    # Claims with "never" are contradictions; each has a blanked copy (same claim, neutral, tagged) as
+    # data.augment.blank_premise makes. Fitted on the copies too, the bias model would half-unlearn "never".
+    rng = np.random.default_rng(0)
+    words = ["cat", "dog", "park", "river", "music", "bread", "street", "market"]
+    rows = []
+    for i in range(120):
+        label = i % 3
+        claim = ("never " if label == LABEL2ID["contradict"] else "") + " ".join(rng.choice(words, 4))
+        rows.append({"premise": f"p {i}", "hypothesis": claim, "label": label, "source": "snli"})
+        if label == LABEL2ID["contradict"]:
+            rows.append(
+                {"premise": "", "hypothesis": claim, "label": LABEL2ID["neutral"], "source": "snli" + NO_EVIDENCE_TAG}
+            )
+    ds = Dataset.from_list(rows)
+    args = dict(teacher=None, debias="poe", cache_dir=tmp_path, max_length=64, seed=0)
+    kept = add_aux_columns(ds, no_evidence_target="uniform", **args)
+    labelled = [i for i, r in enumerate(rows) if NO_EVIDENCE_TAG not in r["source"]]
+    expected = bias_log_probs([rows[i]["hypothesis"] for i in labelled], [rows[i]["label"] for i in labelled], seed=0)
+    np.testing.assert_allclose(np.asarray(kept["bias_log_probs"])[labelled], expected, atol=1e-6)
+    blanked = [i for i in range(len(rows)) if i not in set(labelled)]
+    np.testing.assert_allclose(np.asarray(kept["bias_log_probs"])[blanked], np.log(1 / 3), atol=1e-6)
+    # With the label target the copies learn neutral, so the bias model sees them, and "never" weakens.
+    mixed = np.exp(np.asarray(add_aux_columns(ds, no_evidence_target="label", **args)["bias_log_probs"]))
+    never = [i for i in labelled if rows[i]["label"] == LABEL2ID["contradict"]]
+    contradict = LABEL2ID["contradict"]
+    assert (
+        np.exp(expected)[[labelled.index(i) for i in never], contradict].mean() > mixed[never, contradict].mean() + 0.1
+    )
+
+
 def test_recipe_trains_a_distilled_debiased_student_and_the_loss_sees_both_columns(
     tiny_model_dir, stance_model_dir, tmp_path, monkeypatch
 ):

@@ -137,14 +137,18 @@ def write_results(
     temperature: float = 1.0,
     capabilities: dict | None = None,
     sections: Iterable[str] = (),
+    commit: str | None = None,
 ) -> None:
     """Write ``metrics.json``, ``predictions.jsonl``, the plots and ``report.md`` (``sections`` appended to
-    it) into ``out_dir``; each file whole or not at all."""
+    it) into ``out_dir``; each file whole or not at all. ``commit``, when known, is the source commit of the
+    code that made the predictions (``stancekit.version.source_commit``), kept in ``metrics.json``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     results: dict = {"sets": dict(blocks)}
     if capabilities is not None:
         results["capabilities"] = capabilities
+    if commit is not None:
+        results["commit"] = commit
     write_json(out / "metrics.json", results)
     probabilities = {name: calibration.probabilities(logits[name], temperature) for name in sets}
     write_jsonl(out / "predictions.jsonl", _prediction_records(sets, probabilities))
@@ -166,15 +170,17 @@ def evaluate_sets(
     temperature: float = 1.0,
     capabilities: dict | None = None,
     max_errors: int = DEFAULT_MAX_ERRORS,
+    commit: str | None = None,
 ) -> dict[str, dict]:
     """Predict, score and write every set (see the module doc); return ``{set name: metrics block}``.
 
     Probabilities are ``softmax(logits / temperature)``. A capability-suite result, when given, is written
-    beside the sets and reported. ``max_errors`` caps each set's list of most confident errors.
+    beside the sets and reported. ``max_errors`` caps each set's list of most confident errors; ``commit``
+    is recorded as ``write_results`` says.
     """
     logits = predict_sets(predict_logits, sets)
     blocks = score_sets(logits, sets, temperature, max_errors)
-    write_results(out_dir, sets, logits, blocks, title, context, temperature, capabilities)
+    write_results(out_dir, sets, logits, blocks, title, context, temperature, capabilities, commit=commit)
     return blocks
 
 

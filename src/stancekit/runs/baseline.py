@@ -8,12 +8,14 @@ from omegaconf import DictConfig
 
 from ..data import build_splits
 from ..eval.baselines import fit_baseline
+from ..version import source_commit
 from .common import Report, capability_suite, collect_test_sets, write_report
 
 
 def evaluate_baseline(cfg: DictConfig) -> Report:
     """Fit ``cfg.baseline`` on the training split of ``cfg.data`` (after the validation hold-back, as a model
     would be trained) and score it on the same test sets, with the same report."""
+    commit = source_commit()
     train = build_splits(cfg.data, cfg.paths.data_root, ("train", "validation")).train
     if train is None:
         raise ValueError(f"data config {cfg.data.name!r} has no training data to fit a baseline on")
@@ -27,4 +29,5 @@ def evaluate_baseline(cfg: DictConfig) -> Report:
         title=f"baseline {cfg.baseline}: {title}",
         context=f"Baseline `{cfg.baseline}` fitted on {len(train)} training pairs of `{cfg.data.name}`.",
         capabilities=suite,
+        commit=commit,
     )

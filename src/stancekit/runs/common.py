@@ -43,10 +43,11 @@ def write_report(
     context: str,
     temperature: float = 1.0,
     capabilities: dict | None = None,
+    commit: str | None = None,
 ) -> Report:
     """Score ``predict_logits`` on ``sets`` and write the report into the run folder (see ``evaluate_sets``)."""
     out = Path(cfg.paths.output_dir)
-    blocks = evaluate_sets(predict_logits, sets, out, title, context, temperature, capabilities)
+    blocks = evaluate_sets(predict_logits, sets, out, title, context, temperature, capabilities, commit=commit)
     return Report(out, blocks, capabilities)
 
 

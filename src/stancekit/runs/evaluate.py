@@ -24,6 +24,7 @@ from ..document.fnc import (
 )
 from ..eval.report import predict_sets, score_sets, write_results
 from ..labels import LABEL2ID, LABELS
+from ..version import source_commit
 from .common import Report, capability_suite, collect_test_sets, load_classifier, truncation_note, write_report
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 def evaluate_model(cfg: DictConfig) -> Report:
     """Evaluate ``cfg.model_dir`` on the test sources of ``cfg.data`` and ``cfg.sets`` (and the capability
     suite when ``cfg.suite=capabilities``); write one report to the run folder."""
+    commit = source_commit()  # at the start, as training does: the tree may change while a long evaluation runs
     splits, title = collect_test_sets(cfg)
     splits = apply_document_input(splits, cfg.data)  # the same document input the model was trained with
     if not splits.test and not cfg.suite:
@@ -51,6 +53,7 @@ def evaluate_model(cfg: DictConfig) -> Report:
         context=f"Model `{cfg.model_dir}`; temperature {classifier.temperature:.3f}.{note}",
         temperature=classifier.temperature,
         capabilities=suite,
+        commit=commit,
     )
 
 
@@ -67,6 +70,7 @@ def evaluate_documents(cfg: DictConfig) -> Report:
             "mode=document feeds documents as document.input says (sentences, truncated, selected_sentences); "
             "data.document_input is for training and mode=pairs, so leave it at truncated here"
         )
+    commit = source_commit()
     options = resolve_options(cfg.document)
     rule, threshold = cfg.fnc.unrelated_rule, float(cfg.fnc.relatedness_threshold)
     if rule not in UNRELATED_RULES:
@@ -122,6 +126,7 @@ def evaluate_documents(cfg: DictConfig) -> Report:
         title=f"stancekit document-level evaluation: {cfg.data.name}",
         context=f"Model `{cfg.model_dir}`; claim = hypothesis, document = premise; document input: {how}.",
         sections=[render_fnc_section(fnc_blocks, rule, threshold)] if fnc_blocks else [],
+        commit=commit,
     )
     # Streamed: one record at a time, so the file costs no second copy of every document's evidence.
     write_jsonl(out / "documents.jsonl", _document_records(splits.test, scorer, fnc_views, gate is not None))

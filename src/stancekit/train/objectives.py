@@ -26,7 +26,10 @@ and stored as columns of the tokenised training set, so the loss reads it from t
   refused as bad input at inference), where a confident ``neutral`` would be a claim about the world ("the
   evidence leaves it open") that the model cannot have checked.
 
-With both, the debiasing applies to the gold term and the teacher term is unchanged.
+With both, the debiasing applies to the gold term and the teacher term is unchanged. With debiasing and the
+uniform target, the bias model is fitted on the pairs that learn a label only: a blanked copy repeats its
+original's claim with ``neutral``, so fitted on both, the bias model would learn that the claim alone says
+less than it does, and give the originals a weaker ``p_bias`` than the training split warrants.
 """
 
 from __future__ import annotations
@@ -192,20 +195,31 @@ def add_aux_columns(
             f"train.no_evidence_target must be one of {list(NO_EVIDENCE_TARGETS)}, not {no_evidence_target!r}"
         )
     pairs = list(zip(train["premise"], train["hypothesis"]))
+    uniform = no_evidence_target == "uniform"
+    flags = np.array([has_no_evidence(source) for source in train["source"]] if uniform else [False] * len(train))
     if teacher:
         logits = teacher_logits(teacher, pairs, cache_dir, max_length, batch_size)
         train = train.add_column("teacher_logits", logits.tolist())
     if debias != "none":
-        bias = bias_log_probs(train["hypothesis"], train["label"], seed=seed)
-        agree = float((bias.argmax(axis=1) == np.asarray(train["label"])).mean())
-        log.info("bias model (hypothesis only, out of fold): accuracy %.3f on the training pairs", agree)
+        bias = _bias_of_labelled_pairs(train, flags, seed)
         train = train.add_column("bias_log_probs", bias.astype(np.float32).tolist())
-    if no_evidence_target == "uniform":
-        flags = [float(has_no_evidence(source)) for source in train["source"]]
-        if not any(flags):
+    if uniform:
+        if not flags.any():
             # Asked for, but nothing to apply it to: say so rather than train a plain model silently.
             log.warning("train.no_evidence_target=uniform: no training pair is tagged as carrying no evidence")
         else:
-            log.info("no-evidence pairs (equal-probability target): %d of %d", int(sum(flags)), len(flags))
-            train = train.add_column("uniform_target", flags)
+            log.info("no-evidence pairs (equal-probability target): %d of %d", int(flags.sum()), len(flags))
+            train = train.add_column("uniform_target", flags.astype(float).tolist())
     return train
+
+
+def _bias_of_labelled_pairs(train: Dataset, no_evidence: np.ndarray, seed: int) -> np.ndarray:
+    """``bias_log_probs`` fitted and predicted on the pairs that learn their label; the pairs flagged in
+    ``no_evidence`` (which learn the uniform target, so their bias is never read) get uniform log-probs."""
+    keep = np.flatnonzero(~no_evidence)
+    hypotheses, labels = train["hypothesis"], np.asarray(train["label"])
+    bias = np.full((len(train), len(LABELS)), np.log(1 / len(LABELS)))
+    bias[keep] = bias_log_probs([hypotheses[i] for i in keep], labels[keep], seed=seed)
+    agree = float((bias[keep].argmax(axis=1) == labels[keep]).mean())
+    log.info("bias model (hypothesis only, out of fold): accuracy %.3f on %d training pairs", agree, len(keep))
+    return bias

@@ -35,6 +35,7 @@ from ..models.encoding import count_over_length, encode_pairs, usable_max_length
 from ..system import peak_rss_mb
 from ..version import source_commit
 from .checkpoints import agree_across_ranks, last_complete_checkpoint
+from .dropout import use_fast_dropout
 from .memory import HeapTrimCallback, limit_heap_growth, limit_kernel_cache, release_training_memory
 from .objectives import AUX_COLUMNS, add_aux_columns, weighted_labels
 from .records import save_model_atomically, truncation_line, write_model_card
@@ -166,6 +167,9 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
     if args.device is not None and args.world_size > 1:
         run_dir = Path(agree_across_ranks(str(run_dir)))
         args.output_dir = str(run_dir / "checkpoints")
+    # Faster dropout masks on CPUs (not under torch.compile, whose kernels draw their own); undone after training.
+    fast_dropout = cfg.train.fast_dropout and args.device.type == "cpu" and not cfg.train.torch_compile
+    restore_dropout = use_fast_dropout(model) if fast_dropout else None
     trainer = StanceTrainer(
         model=model,
         args=args,
@@ -198,6 +202,8 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
     # this gather under torchrun.
     validation = trainer.evaluate()
     release_training_memory(trainer)
+    if restore_dropout is not None:
+        restore_dropout()  # the model saved and evaluated below is the plain transformers one
 
     if not trainer.is_world_process_zero():
         return None  # under torchrun only rank 0 evaluates and writes
@@ -227,6 +233,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
         score_sets({"validation": validation_logits}, {"validation": splits.validation}, result.temperature),
         title=f"stancekit: {cfg.data.name}, validation (model selection and temperature; not a test)",
         temperature=result.temperature,
+        commit=commit,
     )
 
     # Evaluate the best model on every test set and the capability suite, through the classifier users get.
@@ -241,6 +248,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
             f"{validation.get('eval_macro_f1', float('nan')):.4f}; temperature {result.temperature:.3f}.",
             temperature=result.temperature,
             capabilities=result.capabilities,
+            commit=commit,
         )
 
     # Records: the model card and the run's summaries (each file written whole or not at all).
