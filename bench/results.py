@@ -29,6 +29,7 @@ import inference as inference_bench  # noqa: E402
 import memory as memory_bench  # noqa: E402
 import peak as peak_bench  # noqa: E402
 import serve as serve_bench  # noqa: E402
+import step as step_bench  # noqa: E402
 import train as train_bench  # noqa: E402
 
 from stancekit.artifacts import write_json, write_text  # noqa: E402
@@ -36,8 +37,14 @@ from stancekit.config import PROJECT_ROOT  # noqa: E402
 
 RECORDS = PROJECT_ROOT / "docs" / "results"
 RESULTS_MD = PROJECT_ROOT / "docs" / "results.md"
-KINDS = ("quality", "documents", "inference", "train", "serve", "memory")
-BENCHES = {"inference": inference_bench, "train": train_bench, "serve": serve_bench, "memory": memory_bench}
+KINDS = ("quality", "documents", "inference", "train", "step", "serve", "memory")
+BENCHES = {
+    "inference": inference_bench,
+    "train": train_bench,
+    "step": step_bench,
+    "serve": serve_bench,
+    "memory": memory_bench,
+}
 
 
 # ---------------------------------------------------------------------------------------------- records
@@ -341,6 +348,7 @@ HEADINGS = {
     "documents": "## Document-level stance (FNC-1 view)",
     "inference": "## Speed and memory: inference",
     "train": "## Speed and memory: training",
+    "step": "## Training step options, timed in one process",
     "serve": "## Serving under load",
     "memory": "## Evaluation memory against the number of pairs",
 }
@@ -349,6 +357,7 @@ SECTIONS = {
     "documents": documents_section,
     "inference": bench_section,
     "train": bench_section,
+    "step": bench_section,
     "serve": bench_section,
     "memory": bench_section,
 }

@@ -141,7 +141,7 @@ def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
     result = json.loads(out.read_text())
     rows = {r["row"]: r for r in result["rows"]}
     assert set(result["peak"]["peak"]) == {"fp32", "bf16"}
-    assert list(rows) == ["pad128", "dynamic", "grouped_fp32", "grouped", "grouped_pad16"]
+    assert list(rows) == ["pad128", "dynamic", "grouped_fp32", "grouped", "grouped_pad16", "grouped_torch_dropout"]
     assert rows["pad128"]["max_length"] == 128 and rows["pad128"]["precision"] == "fp32"
     assert rows["grouped"]["precision"] == ("bf16" if cpu_has_native_bf16() else "fp32")
     for r in rows.values():
@@ -156,6 +156,28 @@ def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
     # The same batches as grouped (same seed), each rounded up to a multiple of 16 tokens.
     assert rows["grouped_pad16"]["padded_tokens"] % 16 == 0
     assert rows["grouped_pad16"]["padded_tokens"] >= rows["grouped"]["padded_tokens"]
+    # PyTorch's dropout masks instead of NumPy's: the same batches, other masks.
+    assert rows["grouped_torch_dropout"]["padded_tokens"] == rows["grouped"]["padded_tokens"]
+
+
+@pytest.mark.slow
+def test_bench_step_alternates_both_variants_on_the_same_inputs(tiny_model_dir, tmp_path):
+    out = tmp_path / "step.json"
+    args = ["--models", str(tiny_model_dir), "--shapes", "4x12x2,2x20x1", "--steps", "3", "--warmup-steps", "1"]
+    done = _run(["bench/step.py", *args, "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert result["command"].startswith("python bench/step.py --models") and result["steps"] == 3
+    assert [(r["rows"], r["length"], r["accumulation"]) for r in result["rows"]] == [(4, 12, 2), (2, 20, 1)]
+    for r in result["rows"]:
+        assert r["precision"] == ("bf16" if cpu_has_native_bf16() else "fp32")
+        for variant in ("torch_dropout", "fast_dropout"):
+            assert 0 < r[variant]["min_ms"] <= r[variant]["median_ms"] and r[variant]["model_tflops"] > 0
+        assert r["speedup"] == pytest.approx(r["torch_dropout"]["median_ms"] / r["fast_dropout"]["median_ms"])
+    assert "| 4 × 12 × 2 |" in done.stdout and "speed-up" in done.stdout
+    with pytest.raises(subprocess.CalledProcessError):
+        subprocess.run(
+            [sys.executable, "bench/step.py", "--shapes", "16x40"], cwd=PROJECT_ROOT, check=True, capture_output=True
+        )
 
 
 @pytest.mark.slow
