@@ -15,6 +15,7 @@ from stancekit import StanceClassifier
 from stancekit.config import PROJECT_ROOT
 from stancekit.labels import LABELS
 from stancekit.models import encode_pairs
+from stancekit.version import source_commit
 from tests.helpers import FIXTURE_ROOT, SAMPLE_DIR, compose_config, run_script, tiny_train_overrides
 
 PAIRS = [
@@ -43,11 +44,12 @@ def test_run_folder_has_everything(trained_run):
     assert not (run_dir / "model" / "training_args.bin").exists(), "no pickle in a model folder"
     assert not (run_dir / "model.tmp").exists()
     on_disk = json.loads((run_dir / "metrics.json").read_text())
-    # One shape for one set or many: {"sets": {name: block}, "capabilities": {...}}.
-    assert set(on_disk) == {"sets", "capabilities"} and list(on_disk["sets"]) == ["sample"]
+    # One shape for one set or many: {"sets": {name: block}, "capabilities": {...}}, and the commit it ran at.
+    recorded = {"commit": source_commit()} if source_commit() else {}
+    assert set(on_disk) == {"sets", "capabilities", *recorded} and list(on_disk["sets"]) == ["sample"]
     block = on_disk["sets"]["sample"]
     assert block["n"] == 60 and 0 <= block["accuracy"] <= 1 and 0 <= block["macro_f1"] <= 1
-    assert on_disk == {"sets": result.test, "capabilities": result.capabilities}
+    assert on_disk == {"sets": result.test, "capabilities": result.capabilities, **recorded}
     assert result.run_dir == run_dir and result.model_dir == run_dir / "model"
     assert result.objective == json.loads((run_dir / "train_summary.json").read_text())["validation"]["eval_macro_f1"]
     assert set(block["per_label"]) == set(LABELS)
