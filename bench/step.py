@@ -35,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from inference import machine  # noqa: E402  (bench/ is not a package)
+from train import non_embedding_params  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("torch_dropout", "fast_dropout")
@@ -132,7 +133,7 @@ def measure(name_or_path: str, shape: tuple[int, int, int], args: argparse.Names
             steps[variant]()
             if i >= args.warmup_steps:
                 times[variant].append(time.perf_counter() - started)
-    params = sum(p.numel() for n, p in model.named_parameters() if "embeddings" not in n)
+    params = non_embedding_params(model)
     tokens = int(mask.sum()) * accumulation
     row = {"model": name_or_path, "rows": rows, "length": length, "accumulation": accumulation}
     row["precision"] = "bf16" if bf16 else "fp32"

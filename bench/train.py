@@ -120,6 +120,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def non_embedding_params(model) -> int:
+    """The weights a token's FLOPs scale with (MFU: 6 x these x tokens per training pass); embeddings are lookups."""
+    return sum(p.numel() for n, p in model.named_parameters() if "embeddings" not in n)
+
+
 def overrides(args: argparse.Namespace, row: str, run_dir: str) -> list[str]:
     """The config overrides of one row: the common short-run settings, the row's own, then ``--set``."""
     common = [f"experiment={args.experiment}"] if args.experiment else []
@@ -247,7 +252,7 @@ def child(args: argparse.Namespace) -> dict:
         def on_train_begin(self, args, state, control, model=None, **kwargs):
             self.rss_setup = peak_rss_mb()
             # MFU counts 6 x non-embedding parameters x real tokens per training pass (forward 2, backward 4).
-            self.params = sum(p.numel() for n, p in model.named_parameters() if "embeddings" not in n)
+            self.params = non_embedding_params(model)
             self.tokens = self.padded = 0
             model.register_forward_pre_hook(self.count_tokens, with_kwargs=True)
 
