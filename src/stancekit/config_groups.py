@@ -239,6 +239,11 @@ class TrainConfig:
     distill_alpha: float = 0.5
     # Softens both distributions, so the teacher's "nearly right" labels carry weight (Hinton et al., 2015).
     distill_temperature: float = 2.0
+    # How the teacher scores the training pairs (once): StanceClassifier's backend and precision. The default
+    # gives fp32's labels; the soft targets need no more than bf16, and backend=openvino precision=bf16 scores
+    # them faster where the CPU has native bf16 (docs/results.md).
+    teacher_backend: str = "torch"
+    teacher_precision: str = "auto"
     # Shortcut debiasing against a hypothesis-only model fitted on the same training split (out of fold):
     # none, poe (product of experts: the student learns what the claim alone does not tell) or reweight
     # (each pair's loss times 1 - p_bias(gold)). The saved model is the student alone either way.

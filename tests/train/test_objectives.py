@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -157,6 +158,22 @@ def test_teacher_logits_are_computed_once_and_cached(stance_model_dir, tmp_path,
         teacher_cache_key(stance_model_dir, pairs[:19], 64),
     }
     assert len(keys) == 4
+
+
+def test_teacher_logits_through_another_backend_are_keyed_apart_and_agree(stance_model_dir, tmp_path):
+    # train.teacher_backend / teacher_precision: the teacher converted once (inside a copy of its folder, as a
+    # user's folder would be) and run through OpenVINO; its cache never answers for the default's, nor the reverse.
+    pytest.importorskip("openvino")
+    teacher = tmp_path / "teacher-model"
+    shutil.copytree(stance_model_dir, teacher)
+    pairs = shuffled_sample_pairs()[:12]
+    default = teacher_logits(teacher, pairs, tmp_path, max_length=64, precision="fp32")
+    converted = teacher_logits(teacher, pairs, tmp_path, max_length=64, backend="openvino", precision="fp32")
+    assert (teacher / "openvino").is_dir()
+    assert len(list((tmp_path / "teacher").glob("*.npy"))) == 2
+    np.testing.assert_allclose(converted, default, atol=1e-4)
+    assert teacher_cache_key(teacher, pairs, 64) != teacher_cache_key(teacher, pairs, 64, "openvino", "fp32")
+    assert teacher_cache_key(teacher, pairs, 64, "torch", "bf16") != teacher_cache_key(teacher, pairs, 64)
 
 
 def test_teacher_logits_continue_from_the_parts_of_a_stopped_run(stance_model_dir, tmp_path, monkeypatch):

@@ -82,13 +82,22 @@ def bias_log_probs(hypotheses: Sequence[str], labels: Sequence[int], folds: int 
 
 
 # ------------------------------------------------------------------------------------------- the teacher
-def teacher_cache_key(teacher_dir: str | Path, pairs: Sequence[tuple[str, str]], max_length: int) -> str:
-    """A key that changes whenever the teacher's weights, the pairs (and their order) or the max length do."""
+def teacher_cache_key(
+    teacher_dir: str | Path,
+    pairs: Sequence[tuple[str, str]],
+    max_length: int,
+    backend: str = "torch",
+    precision: str = "auto",
+) -> str:
+    """A key that changes whenever the teacher's weights, the pairs (and their order), the max length or the
+    backend and precision it runs at do."""
     digest = hashlib.sha256()
     weights = read_metadata(Path(teacher_dir)).get("weights_sha256")
     # A folder without a recorded hash (not made by stancekit) is keyed by its resolved path instead.
     digest.update(json.dumps(weights or str(Path(teacher_dir).resolve())).encode())
     digest.update(str(max_length).encode())
+    if (backend, precision) != ("torch", "auto"):  # the default's keys stay those of earlier caches
+        digest.update(f"{backend}/{precision}".encode())
     for premise, hypothesis in pairs:
         digest.update(premise.encode())
         digest.update(b"\x00")
@@ -108,14 +117,20 @@ def teacher_logits(
     cache_dir: str | Path,
     max_length: int,
     batch_size: int = 64,
+    backend: str = "torch",
+    precision: str = "auto",
 ) -> np.ndarray:
     """The teacher's logits (n x 3, LABELS order, before its temperature) for ``pairs``, cached on disk.
+
+    ``backend`` and ``precision`` are :meth:`StanceClassifier.from_pretrained`'s: the default (PyTorch, labels
+    equal to fp32's) or a faster choice such as ``openvino`` at ``bf16``, whose logits differ from fp32's by
+    rounding only, far less than the temperature-softened targets the student learns from.
 
     Computed in parts of :data:`TEACHER_PART` pairs, each written (atomically) as soon as it is scored, so a
     run killed while the teacher works continues where it stopped (same teacher, pairs and max length: the
     same key); the parts become one cached file at the end.
     """
-    key = teacher_cache_key(teacher_dir, pairs, max_length)
+    key = teacher_cache_key(teacher_dir, pairs, max_length, backend, precision)
     folder = Path(cache_dir) / "teacher"
     path = folder / f"{key}.npy"
     if path.exists():
@@ -127,9 +142,11 @@ def teacher_logits(
     part_paths = {start: folder / f"{key}.part{start}.npy" for start in starts}
     done = {start: p for start, p in part_paths.items() if p.exists()}
     log.info(
-        "teacher logits: scoring %d training pairs with %s (once; cached in %s; %d of %d parts already done)",
+        "teacher logits: scoring %d training pairs with %s (%s, %s; once; cached in %s; %d of %d parts done)",
         len(pairs),
         teacher_dir,
+        backend,
+        precision,
         path,
         len(done),
         len(part_paths),
@@ -145,10 +162,12 @@ def teacher_logits(
                 parts.append(part)
                 continue
         if teacher is None:
-            # The wrapper's default precision: bf16 with an fp32 recheck of close calls where the CPU has native
+            # The default precision (auto): bf16 with an fp32 recheck of close calls where the CPU has native
             # bf16, so the teacher's labels are fp32's and its probabilities within ~0.02 of them, at about half
-            # the time.
-            teacher = StanceClassifier.from_pretrained(str(teacher_dir), batch_size=batch_size, max_length=max_length)
+            # the time. Conversion backends (openvino, onnx) convert the teacher's folder once, inside it.
+            teacher = StanceClassifier.from_pretrained(
+                str(teacher_dir), batch_size=batch_size, max_length=max_length, backend=backend, precision=precision
+            )
         # Empty premises are training pairs too (data.augment.capabilities: no evidence means neutral).
         chunk = list(pairs[start : start + size])
         part = np.asarray(teacher.predict_logits(chunk, allow_empty_premise=True), dtype=np.float32)
@@ -186,6 +205,8 @@ def add_aux_columns(
     batch_size: int = 64,
     seed: int = 0,
     no_evidence_target: str = "label",
+    teacher_backend: str = "torch",
+    teacher_precision: str = "auto",
 ) -> Dataset:
     """The training set with the per-pair columns the configured objective needs (none for plain CE)."""
     if debias not in DEBIAS_MODES:
@@ -198,7 +219,7 @@ def add_aux_columns(
     uniform = no_evidence_target == "uniform"
     flags = np.array([has_no_evidence(source) for source in train["source"]] if uniform else [False] * len(train))
     if teacher:
-        logits = teacher_logits(teacher, pairs, cache_dir, max_length, batch_size)
+        logits = teacher_logits(teacher, pairs, cache_dir, max_length, batch_size, teacher_backend, teacher_precision)
         train = train.add_column("teacher_logits", logits.tolist())
     if debias != "none":
         bias = _bias_of_labelled_pairs(train, flags, seed)

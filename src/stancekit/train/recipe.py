@@ -157,6 +157,8 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
         batch_size=cfg.train.eval_batch_size,
         seed=cfg.train.seed,
         no_evidence_target=cfg.train.no_evidence_target,
+        teacher_backend=cfg.train.teacher_backend,
+        teacher_precision=cfg.train.teacher_precision,
     )
     train_set = tokenize(train_pairs, tokenizer, cfg.model.max_length)
     val_set = tokenize(splits.validation, tokenizer, cfg.model.max_length)
