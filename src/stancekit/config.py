@@ -201,6 +201,9 @@ class ServeRunConfig(LoadedModelConfig):
     batching: bool = True
     max_wait_ms: float = 5.0
     max_batch_pairs: int = 512
+    # Threads that run forward passes, each with num_threads / workers CPU threads (backend=torch only): with
+    # 2, one batch computes while the next gathers (stancekit.serve.batcher; bench/serve.py measures it).
+    workers: int = 1
     # A server sees batches of every length; rounding them up to a multiple of 16 tokens bounds the shapes
     # the backend builds and caches kernels for, which otherwise grow the RSS with the traffic's variety
     # (bench/serve.py's soak; the cost, a little padding, is in docs/results.md). null: each batch's longest.

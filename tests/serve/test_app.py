@@ -204,3 +204,33 @@ def test_build_app_from_the_serve_config(stance_model_dir):
         # file once keep each batch at its own longest pair.
         assert info["pad_to_multiple_of"] == 16
     assert compose_config("evaluate", ["model_dir=m", "data=sample"]).pad_to_multiple_of is None
+
+
+def test_two_workers_answer_as_the_classifier_and_need_a_thread_safe_backend(clf, stance_model_dir, request):
+    # workers=2: two forward passes may run at once, each on its share of the cores; same answers, in order.
+    import torch
+
+    pairs = shuffled_sample_pairs()[:24]
+    app = create_app(clf, stance_model_dir, serve_config(stance_model_dir, workers=2, max_wait_ms=20))
+    # Each worker's torch.set_num_threads also becomes what later threads start with: restored for the suite.
+    threads = torch.get_num_threads()
+    request.addfinalizer(lambda: torch.set_num_threads(threads))
+    with TestClient(app) as client:
+        assert client.get("/v1/model").json()["workers"] == 2
+
+        async def many() -> list:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as ac:
+                return await asyncio.gather(*(ac.post("/v1/pairs", json=as_body([p])) for p in pairs))
+
+        answers = asyncio.run(many())
+    assert [r.json()["predictions"][0]["label"] for r in answers] == clf.predict(pairs)
+
+    class Converted:  # a converted backend holds one inference request: never run from two threads
+        backend, labels = "openvino", clf.labels
+
+        def predict_proba(self, pairs):
+            return clf.predict_proba(pairs)
+
+    with pytest.raises(ValueError, match="workers=2 needs backend=torch"):
+        create_app(Converted(), stance_model_dir, serve_config(stance_model_dir, workers=2))

@@ -137,6 +137,35 @@ def test_timeout_cancels_and_empty_requests_need_no_call():
 def test_bad_settings_are_errors():
     with pytest.raises(ValueError, match="max_batch_pairs"):
         MicroBatcher(Recorder(), max_batch_pairs=0)
+    with pytest.raises(ValueError, match="workers"):
+        MicroBatcher(Recorder(), workers=0)
+
+
+def test_two_workers_compute_one_batch_while_the_next_gathers():
+    # The first call blocks: with one worker every later request waits behind it; with two, the second
+    # worker takes the requests queued meanwhile and answers them while the first call is still running.
+    entered, release = threading.Event(), threading.Event()
+
+    def model(pairs):
+        if pairs[0][0] == "0":  # only the first request's call blocks
+            entered.set()
+            release.wait(5)
+        return np.array([[float(p), 0.0, 0.0] for p, _ in pairs])
+
+    started: list[str] = []
+    with MicroBatcher(
+        model, max_wait_ms=0, workers=2, on_worker_start=lambda: started.append(threading.current_thread().name)
+    ) as batcher:
+        first = batcher.submit([("0", "c")])
+        assert entered.wait(5)
+        later = [batcher.submit([(str(i), "c")]) for i in range(1, 4)]
+        assert [f.result(5)[0, 0] for f in later] == [1.0, 2.0, 3.0]
+        assert not first.done()  # still inside the first call
+        release.set()
+        assert first.result(5)[0, 0] == 0.0
+    assert sorted(started) == ["stancekit-batcher-0", "stancekit-batcher-1"]  # once in each worker thread
+    assert batcher.stats.requests == 4 and batcher.stats.pairs == 4
+    assert all(not t.is_alive() for t in batcher._threads)  # close() stopped both
 
 
 def test_the_heap_is_trimmed_every_trim_batches_passes():

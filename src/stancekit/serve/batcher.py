@@ -13,9 +13,15 @@ The heap is trimmed every ``trim_batches`` forward passes and when the worker go
 ``malloc_trim``): batches of every shape leave freed pages in the allocator's arenas, and a server's RSS
 would otherwise creep upwards with the traffic's variety instead of staying flat.
 
-One thread owns the model because two forward passes at once on the same cores only slow each other down,
-and a stalled or cancelled request never holds the worker: a request whose caller has given up (timeout,
-disconnect) is dropped before its batch runs.
+With ``workers=1`` one thread owns the model and each forward pass uses every core. Under load that makes
+the server alternate: while a batch computes, its callers wait, so nothing new arrives to gather; when it
+returns, the event loop answers them and parses their next requests while the model idles. ``workers=2``
+runs two such threads, each with its share of the cores (``on_worker_start`` sets it, e.g.
+``torch.set_num_threads(1)``): one batch computes while the next one gathers, and two single-threaded passes
+of small batches waste less on thread synchronisation than one two-threaded pass. PyTorch's inference is
+safe to run from several threads on one model; the backends whose compiled model holds one inference
+request (OpenVINO) are not, and keep one worker. A stalled or cancelled request never holds a worker: a
+request whose caller has given up (timeout, disconnect) is dropped before its batch runs.
 """
 
 from __future__ import annotations
@@ -56,9 +62,10 @@ class BatcherStats:
 
 
 class MicroBatcher:
-    """Score pairs from many threads or coroutines through one worker thread, batching across callers.
+    """Score pairs from many threads or coroutines through ``workers`` worker threads, batching across callers.
 
-    ``predict_proba(pairs) -> (n, 3)`` is called only from the worker. ``enabled=False`` runs every request
+    ``predict_proba(pairs) -> (n, 3)`` is called only from the workers (at most ``workers`` calls at once);
+    ``on_worker_start()``, if given, runs first in each worker thread. ``enabled=False`` runs every request
     alone (the no-batching baseline of ``bench/serve.py``). Use as a context manager, or call :meth:`close`.
     """
 
@@ -69,9 +76,14 @@ class MicroBatcher:
         max_batch_pairs: int = 512,
         enabled: bool = True,
         trim_batches: int | None = 50,
+        workers: int = 1,
+        on_worker_start: Callable[[], None] | None = None,
     ):
-        if max_wait_ms < 0 or max_batch_pairs < 1:
-            raise ValueError(f"need max_wait_ms >= 0 and max_batch_pairs >= 1, got {max_wait_ms}, {max_batch_pairs}")
+        if max_wait_ms < 0 or max_batch_pairs < 1 or workers < 1:
+            raise ValueError(
+                "need max_wait_ms >= 0, max_batch_pairs >= 1 and workers >= 1, "
+                f"got {max_wait_ms}, {max_batch_pairs}, {workers}"
+            )
         self._predict = predict_proba
         self.max_wait_s = max_wait_ms / 1000.0
         self.max_batch_pairs = max_batch_pairs
@@ -82,8 +94,13 @@ class MicroBatcher:
         self._last_requests = 0  # requests in the last batch: is anyone else there to wait for?
         self._libc, self._last_trim = (glibc() if trim_batches else None), time.monotonic()
         self.trim_batches, self._since_trim = trim_batches, 0
-        self._thread = threading.Thread(target=self._run, name="stancekit-batcher", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()  # the counters and the trim, shared by the workers
+        self._on_worker_start = on_worker_start
+        self._threads = [
+            threading.Thread(target=self._run, name=f"stancekit-batcher-{i}", daemon=True) for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     # ------------------------------------------------------------------------------------------ callers
     def submit(self, pairs: Sequence[Pair]) -> Future:
@@ -110,8 +127,10 @@ class MicroBatcher:
         """Stop the worker after the requests already queued."""
         if not self._closed:
             self._closed = True
-            self._queue.put(None)
-            self._thread.join()
+            for _ in self._threads:  # one stop marker per worker, behind the requests already queued
+                self._queue.put(None)
+            for thread in self._threads:
+                thread.join()
 
     def __enter__(self) -> MicroBatcher:
         return self
@@ -121,6 +140,8 @@ class MicroBatcher:
 
     # ------------------------------------------------------------------------------------------ worker
     def _run(self) -> None:
+        if self._on_worker_start is not None:
+            self._on_worker_start()
         while True:
             job = self._queue.get()
             if job is None:
@@ -137,11 +158,13 @@ class MicroBatcher:
         """Hand the heap's free pages back to the OS every trim_batches passes, and when idle (at most 1/s)."""
         if self._libc is None:
             return
-        self._since_trim += 1
-        idle = self._queue.empty() and time.monotonic() - self._last_trim > 1.0
-        if idle or self._since_trim >= self.trim_batches:
-            self._libc.malloc_trim(0)
+        with self._lock:
+            self._since_trim += 1
+            idle = self._queue.empty() and time.monotonic() - self._last_trim > 1.0
+            if not (idle or self._since_trim >= self.trim_batches):
+                return
             self._last_trim, self._since_trim = time.monotonic(), 0
+        self._libc.malloc_trim(0)
 
     def _gather(self, first: _Job) -> list[_Job | None]:
         """The first job and those queued or arriving within max_wait of it, up to max_batch_pairs (None: closing).
@@ -167,7 +190,7 @@ class MicroBatcher:
     def _process(self, jobs: list[_Job]) -> None:
         # A job whose caller gave up is dropped here, before it costs a forward pass.
         live = [j for j in jobs if j.future.set_running_or_notify_cancel()]
-        self.stats.cancelled += len(jobs) - len(live)
+        self._count(cancelled=len(jobs) - len(live))
         if not live:
             return
         pairs = [pair for job in live for pair in job.pairs]
@@ -175,7 +198,7 @@ class MicroBatcher:
             probs = self._predict(pairs)
         except Exception as err:  # noqa: BLE001 (handed to the callers, never kills the worker)
             if len(live) == 1:
-                self.stats.failed += 1
+                self._count(failed=1)
                 live[0].future.set_exception(err)
                 return
             # One bad request must not fail the others it was batched with: score each alone.
@@ -183,9 +206,7 @@ class MicroBatcher:
             for job in live:
                 self._process_alone(job)
             return
-        self.stats.batches += 1
-        self.stats.pairs += len(pairs)
-        self.stats.requests += len(live)
+        self._count(batches=1, pairs=len(pairs), requests=len(live))
         start = 0
         for job in live:
             job.future.set_result(probs[start : start + len(job.pairs)])
@@ -195,10 +216,13 @@ class MicroBatcher:
         try:
             probs = self._predict(job.pairs)
         except Exception as err:  # noqa: BLE001
-            self.stats.failed += 1
+            self._count(failed=1)
             job.future.set_exception(err)
             return
-        self.stats.batches += 1
-        self.stats.pairs += len(job.pairs)
-        self.stats.requests += 1
+        self._count(batches=1, pairs=len(job.pairs), requests=1)
         job.future.set_result(probs)
+
+    def _count(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self.stats, name, getattr(self.stats, name) + n)
