@@ -3,12 +3,16 @@ against the offline wrapper, in one run (issue #16).
 
     python bench/serve.py                                   # the nli_mix model, SNLI test pairs
     python bench/serve.py --model-dir RUN/model --requests 600 --soak 20000 --threads 2
+    python bench/serve.py --variant workers=2 --variant workers=1     # two server settings, in one run
 
 What runs, each server a fresh ``scripts/serve.py`` process on a free loopback port:
 
   offline      ``StanceClassifier.predict_proba`` on all the pairs at once (its own process): the ceiling
   batching     ``scripts/serve.py`` as shipped (requests gathered for ``max_wait_ms`` into one forward pass)
   no-batching  ``scripts/serve.py batching=false``: every request its own forward pass (the baseline)
+
+Each ``--variant`` (overrides of both servers, e.g. ``workers=2``) runs both servers again with it, so settings
+are compared in one run, each against its own baseline; the soak runs against the first variant's.
 
 Load: a fixed number of ``POST /v1/pairs`` requests (so every run stops by itself) from ``C`` concurrent
 keep-alive connections (an asyncio client in this process), at C = 1, 8 and 32, with single-pair requests and
@@ -73,6 +77,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         metavar="KEY=VALUE",
         help="a scripts/serve.py override for both servers (repeatable), e.g. pad_to_multiple_of=16",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE[,KEY=VALUE]",
+        help="run both servers once more with these overrides (repeatable; default: once, as shipped)",
     )
     parser.add_argument("--json", default=str(PROJECT_ROOT / "bench" / "results" / "serve.json"))
     parser.add_argument("--child", choices=["offline"], help=argparse.SUPPRESS)
@@ -254,20 +265,28 @@ def soak(server: Server, pairs: list, n: int, bad_every: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- report
+def server_name(row: dict) -> str:
+    return row["server"] + (f" ({row['variant']})" if row.get("variant") else "")
+
+
 def table(rows: list[dict]) -> str:
-    """Markdown table of the load cells, with the batching server's ratio to the no-batching one."""
-    base = {(r["concurrency"], r["pairs_per_request"]): r for r in rows if r["server"] == "no-batching"}
+    """Markdown table of the load cells, with the batching server's ratio to the no-batching one (same variant)."""
+    base = {
+        (r.get("variant", ""), r["concurrency"], r["pairs_per_request"]): r
+        for r in rows
+        if r["server"] == "no-batching"
+    }
     lines = [
         "| server | C | pairs/request | req/s | pairs/s | × no-batching | p50 ms | p95 ms | p99 ms | failed "
         "| labels = offline | mean batch | RSS MiB start→end |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        b = base.get((r["concurrency"], r["pairs_per_request"]))
+        b = base.get((r.get("variant", ""), r["concurrency"], r["pairs_per_request"]))
         ratio = f"{r['pairs_per_second'] / b['pairs_per_second']:.2f}×" if b else "–"
         agree = f"{r['labels_equal_offline']:.2%}" if r["labels_equal_offline"] is not None else "–"
         lines.append(
-            f"| {r['server']} | {r['concurrency']} | {r['pairs_per_request']} | {r['requests_per_second']:.0f} | "
+            f"| {server_name(r)} | {r['concurrency']} | {r['pairs_per_request']} | {r['requests_per_second']:.0f} | "
             f"{r['pairs_per_second']:.0f} | {ratio} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
             f"{r['failed']} | {agree} | {r['mean_batch_pairs']:.1f} | {r['rss_start_mib']:.0f}→{r['rss_end_mib']:.0f} |"
         )
@@ -276,19 +295,21 @@ def table(rows: list[dict]) -> str:
 
 def goals(result: dict) -> list[str]:
     """The issue's goals, each with the number reached."""
-    rows = {(r["server"], r["concurrency"], r["pairs_per_request"]): r for r in result["rows"]}
+    rows = {(r.get("variant", ""), r["server"], r["concurrency"], r["pairs_per_request"]): r for r in result["rows"]}
     off = result["offline"]
     lines = [f"offline wrapper on the same pairs: {off['pairs_per_second']:.0f} pairs/s ({off['precision']})"]
-    one = rows.get(("batching", 1, 1))
-    if one:
-        lines.append(f"single-pair p95 at C=1: {one['p95_ms']:.1f} ms (goal <= 50)")
-    for size in REQUEST_SIZES:
-        ours, base = rows.get(("batching", 32, size)), rows.get(("no-batching", 32, size))
-        if ours:
-            share = ours["pairs_per_second"] / result["offline"]["pairs_per_second"]
-            ratio = ours["pairs_per_second"] / base["pairs_per_second"] if base else None
-            ratio = f", {ratio:.2f}x no-batching (goal >= 3)" if ratio else ""
-            lines.append(f"C=32, {size}-pair requests: {share:.0%} of offline (goal >= 80%){ratio}")
+    for variant in dict.fromkeys(r.get("variant", "") for r in result["rows"]):
+        named = f"{variant}: " if variant else ""
+        one = rows.get((variant, "batching", 1, 1))
+        if one:
+            lines.append(f"{named}single-pair p95 at C=1: {one['p95_ms']:.1f} ms (goal <= 50)")
+        for size in REQUEST_SIZES:
+            ours, base = rows.get((variant, "batching", 32, size)), rows.get((variant, "no-batching", 32, size))
+            if ours:
+                share = ours["pairs_per_second"] / result["offline"]["pairs_per_second"]
+                ratio = ours["pairs_per_second"] / base["pairs_per_second"] if base else None
+                ratio = f", {ratio:.2f}x no-batching (goal >= 3)" if ratio else ""
+                lines.append(f"{named}C=32, {size}-pair requests: {share:.0%} of offline (goal >= 80%){ratio}")
     if result.get("soak"):
         s = result["soak"]
         lines.append(
@@ -298,6 +319,11 @@ def goals(result: dict) -> list[str]:
             f"from {s['rss_before_warm_up_mib']:.0f})"
         )
     return lines
+
+
+def variant_overrides(variant: str) -> list[str]:
+    """``workers=2,max_wait_ms=2`` as scripts/serve.py overrides (empty: as shipped)."""
+    return [part for part in variant.split(",") if part]
 
 
 def main(argv: list[str] | None = None) -> dict | None:
@@ -321,15 +347,17 @@ def main(argv: list[str] | None = None) -> dict | None:
             raise RuntimeError(f"the offline run failed:\n{done.stderr[-4000:]}")
         off = json.loads(line[len(RESULT_PREFIX) :])
         rows, soaked = [], None
-        for name, overrides in (("batching", []), ("no-batching", ["batching=false"])):
-            with Server(args, Path(tmp) / name, *overrides) as server:
-                for size in REQUEST_SIZES:
-                    n = args.requests if size == 1 else args.batch_requests
-                    for c in CONCURRENCY:
-                        rows.append({"server": name, **cell(server, pairs, off["labels"], c, size, n)})
-                        print(table(rows[-1:]).splitlines()[-1], flush=True)
-                if name == "batching" and args.soak:
-                    soaked = soak(server, pairs, args.soak, args.bad_every)
+        for k, variant in enumerate(args.variant or [""]):
+            for name, overrides in (("batching", []), ("no-batching", ["batching=false"])):
+                with Server(args, Path(tmp) / f"{name}{k}", *variant_overrides(variant), *overrides) as server:
+                    for size in REQUEST_SIZES:
+                        n = args.requests if size == 1 else args.batch_requests
+                        for c in CONCURRENCY:
+                            row = {"server": name, "variant": variant, **cell(server, pairs, off["labels"], c, size, n)}
+                            rows.append(row)
+                            print(table(rows[-1:]).splitlines()[-1], flush=True)
+                    if name == "batching" and k == 0 and args.soak:
+                        soaked = soak(server, pairs, args.soak, args.bad_every)
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": inference_bench.machine(),
@@ -339,6 +367,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         "pairs": len(pairs),
         "threads": args.threads,
         "server_overrides": args.set,
+        "variants": args.variant,
         "offline": {"pairs_per_second": off["pairs_per_second"], "precision": off["precision"]},
         "rows": rows,
         "soak": soaked,

@@ -210,17 +210,21 @@ def test_bench_serve_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
     out = tmp_path / "serve.json"
     args = ["--model-dir", str(stance_model_dir), "--data", "sample", "--n", "40", "--requests", "16"]
     args += ["--batch-requests", "4", "--soak", "60", "--bad-every", "10", "--threads", "1", "--json", str(out)]
+    args += ["--variant", "workers=2", "--variant", "workers=1,max_wait_ms=1"]
     done = _run(["bench/serve.py", *args])
     result = json.loads(out.read_text())
-    cells = {(r["server"], r["concurrency"], r["pairs_per_request"]) for r in result["rows"]}
-    assert cells == {(s, c, k) for s in ("batching", "no-batching") for c in (1, 8, 32) for k in (1, 32)}
+    cells = {(r["variant"], r["server"], r["concurrency"], r["pairs_per_request"]) for r in result["rows"]}
+    variants = ("workers=2", "workers=1,max_wait_ms=1")
+    servers = ("batching", "no-batching")
+    assert cells == {(v, s, c, k) for v in variants for s in servers for c in (1, 8, 32) for k in (1, 32)}
     for r in result["rows"]:
         # Every request answered, with the offline wrapper's labels (the same model, fp32 labels kept).
         assert r["failed"] == 0 and r["labels_equal_offline"] == 1.0 and r["p50_ms"] <= r["p99_ms"]
         assert r["mean_batch_pairs"] >= 1 and r["rss_end_mib"] > 0
     soak = result["soak"]
     assert soak["bad_requests"] == 6 and soak["bad_with_wrong_status"] == 0 and soak["good_failed"] == 0
-    assert "| batching | 32 | 1 |" in done.stdout and "soak 60 requests" in done.stdout
+    assert "| batching (workers=2) | 32 | 1 |" in done.stdout and "soak 60 requests" in done.stdout
+    assert any(g.startswith("workers=1,max_wait_ms=1: C=32, 1-pair requests") for g in result["goals"])
 
 
 @pytest.mark.slow
