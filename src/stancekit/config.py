@@ -201,9 +201,15 @@ class ServeRunConfig(LoadedModelConfig):
     batching: bool = True
     max_wait_ms: float = 5.0
     max_batch_pairs: int = 512
-    # Threads that run forward passes, each with num_threads / workers CPU threads (backend=torch only): with
-    # 2, one batch computes while the next gathers (stancekit.serve.batcher; bench/serve.py measures it).
+    # Threads that run forward passes, each with num_threads / workers CPU threads (backend=torch on the CPU
+    # only): with 2, one batch can compute while the next gathers (stancekit.serve.batcher). On 2 cores it
+    # served many concurrent 32-pair requests faster and a lone client's 32-pair request slower; single-pair
+    # traffic moved less than the run-to-run spread (docs/results.md), so the default stays 1.
     workers: int = 1
+    # The interpreter's thread switch interval (sys.setswitchinterval) in the server, in ms (null: Python's 5).
+    # A forward pass releases the GIL around each kernel and must take it back between them; while the event
+    # loop runs Python (parsing, answering), it gets it back only when the loop yields or this interval ends.
+    switch_interval_ms: float | None = None
     # A server sees batches of every length; rounding them up to a multiple of 16 tokens bounds the shapes
     # the backend builds and caches kernels for, which otherwise grow the RSS with the traffic's variety
     # (bench/serve.py's soak; the cost, a little padding, is in docs/results.md). null: each batch's longest.

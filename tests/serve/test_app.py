@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from stancekit.config import ServeRunConfig
 from stancekit.labels import LABELS
 from stancekit.serve import create_app
+from stancekit.serve.app import worker_options
 from tests.helpers import compose_config, long_article, shuffled_sample_pairs
 
 CLAIM = "Russia would accept European peacekeepers."
@@ -206,15 +207,10 @@ def test_build_app_from_the_serve_config(stance_model_dir):
     assert compose_config("evaluate", ["model_dir=m", "data=sample"]).pad_to_multiple_of is None
 
 
-def test_two_workers_answer_as_the_classifier_and_need_a_thread_safe_backend(clf, stance_model_dir, request):
+def test_two_workers_answer_as_the_classifier_and_need_a_thread_safe_backend(clf, stance_model_dir):
     # workers=2: two forward passes may run at once, each on its share of the cores; same answers, in order.
-    import torch
-
     pairs = shuffled_sample_pairs()[:24]
     app = create_app(clf, stance_model_dir, serve_config(stance_model_dir, workers=2, max_wait_ms=20))
-    # Each worker's torch.set_num_threads also becomes what later threads start with: restored for the suite.
-    threads = torch.get_num_threads()
-    request.addfinalizer(lambda: torch.set_num_threads(threads))
     with TestClient(app) as client:
         assert client.get("/v1/model").json()["workers"] == 2
 
@@ -227,10 +223,29 @@ def test_two_workers_answer_as_the_classifier_and_need_a_thread_safe_backend(clf
     assert [r.json()["predictions"][0]["label"] for r in answers] == clf.predict(pairs)
 
     class Converted:  # a converted backend holds one inference request: never run from two threads
-        backend, labels = "openvino", clf.labels
+        backend, labels, num_threads = "openvino", clf.labels, 2
 
         def predict_proba(self, pairs):
             return clf.predict_proba(pairs)
 
     with pytest.raises(ValueError, match="workers=2 needs backend=torch"):
         create_app(Converted(), stance_model_dir, serve_config(stance_model_dir, workers=2))
+    assert worker_options(Converted(), 1) == {"workers": 1}  # one worker suits every backend
+
+
+def test_serve_sets_the_switch_interval_then_runs_uvicorn(stance_model_dir, monkeypatch):
+    import importlib
+    import sys
+
+    serve_run = importlib.import_module("stancekit.runs.serve")  # the module (stancekit.runs.serve is the function)
+
+    ran = {}
+    monkeypatch.setattr(serve_run.uvicorn, "run", lambda app, **kw: ran.update(kw, interval=sys.getswitchinterval()))
+    before = sys.getswitchinterval()
+    try:
+        overrides = [f"model_dir={stance_model_dir}", "device=cpu", "port=8123", "switch_interval_ms=0.2"]
+        cfg = compose_config("serve", overrides)
+        serve_run.serve(cfg)
+    finally:
+        sys.setswitchinterval(before)
+    assert ran["interval"] == pytest.approx(0.0002) and ran["host"] == "127.0.0.1" and ran["port"] == 8123

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import uvicorn
 from fastapi import FastAPI
@@ -24,6 +25,8 @@ def build_app(cfg: DictConfig) -> FastAPI:
 
 def serve(cfg: DictConfig) -> None:
     """Serve until interrupted: the page at ``http://HOST:PORT/``, the API under ``/v1``, docs at ``/docs``."""
+    if cfg.switch_interval_ms is not None:
+        sys.setswitchinterval(cfg.switch_interval_ms / 1000)
     app = build_app(cfg)
     log.info("serving %s on http://%s:%d/ (API docs: /docs)", cfg.model_dir, cfg.host, cfg.port)
     # One process: the model is loaded once and its one batcher sees every request. uvicorn's event loop takes

@@ -62,12 +62,14 @@ def create_app(classifier: Any, model_dir: str | Path, cfg: Any) -> FastAPI:
     """The service for ``classifier`` (a :class:`~stancekit.StanceClassifier` or anything with its
     ``predict_proba`` and ``labels``), configured by ``cfg`` (a :class:`~stancekit.config.ServeRunConfig`)."""
     limits, document_options = cfg.limits, resolve_options(cfg.document)
-    batching = {"enabled": cfg.batching, "trim_batches": cfg.trim_batches, **worker_options(classifier, cfg.workers)}
+    workers = worker_options(classifier, cfg.workers)
+    batching = {"enabled": cfg.batching, "trim_batches": cfg.trim_batches, **workers}
     batcher = MicroBatcher(classifier.predict_proba, cfg.max_wait_ms, cfg.max_batch_pairs, **batching)
     info = model_info(model_dir, tuple(classifier.labels))
     served = ("backend", "precision", "max_length", "pad_to_multiple_of")
     info |= {name: getattr(classifier, name, None) for name in served}
-    info |= {"version": __version__, "batching": bool(cfg.batching), "workers": cfg.workers, "limits": plain(limits)}
+    info |= {"version": __version__, "batching": bool(cfg.batching), "workers": workers["workers"]}
+    info |= {"limits": plain(limits)}
     started = time.monotonic()
 
     @asynccontextmanager
@@ -155,17 +157,17 @@ def worker_options(classifier: Any, workers: int) -> dict[str, Any]:
     """The batcher's ``workers`` and what each runs first: its share of the classifier's CPU threads.
 
     Several workers need a model that may run in several threads at once: PyTorch's (on the CPU). A converted
-    backend's compiled model holds one inference request, so it is refused rather than run unsafely."""
+    backend's compiled model holds one inference request, so asking for more workers there is an error."""
     if workers == 1:
         return {"workers": 1}
     backend = getattr(classifier, "backend", "torch")
     device = str(getattr(classifier, "device", "cpu"))
     if backend != "torch" or device != "cpu":
         raise ValueError(f"workers={workers} needs backend=torch on the CPU (got backend={backend}, device={device})")
-    threads = max(1, (getattr(classifier, "num_threads", None) or default_num_threads()) // workers)
+    share = max(1, (getattr(classifier, "num_threads", None) or default_num_threads()) // workers)
 
     def share_the_cores() -> None:  # in each worker thread: PyTorch's intra-op threads for the passes it runs
-        torch.set_num_threads(threads)
+        torch.set_num_threads(share)
 
     return {"workers": workers, "on_worker_start": share_the_cores}
 
