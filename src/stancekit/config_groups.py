@@ -240,8 +240,8 @@ class TrainConfig:
     # Softens both distributions, so the teacher's "nearly right" labels carry weight (Hinton et al., 2015).
     distill_temperature: float = 2.0
     # How the teacher scores the training pairs (once): StanceClassifier's backend and precision. The default
-    # gives fp32's labels; the soft targets need no more than bf16, and backend=openvino precision=bf16 scores
-    # them faster where the CPU has native bf16 (docs/results.md).
+    # gives fp32's labels; the soft targets need no more than bf16 rounding, and on CPUs with native bf16
+    # backend=openvino precision=bf16 was the fastest choice that kept fp32's labels in the inference bench.
     teacher_backend: str = "torch"
     teacher_precision: str = "auto"
     # Shortcut debiasing against a hypothesis-only model fitted on the same training split (out of fold):
