@@ -2,7 +2,7 @@
 
 A web server answers each request on its own, but a transformer on a CPU is several times faster per pair in
 a batch of 32 than one pair at a time (one matrix product instead of 32 small ones). So requests do not call
-the model: they hand their pairs to :class:`MicroBatcher`, whose one worker thread owns the model. The worker
+the model: they hand their pairs to :class:`MicroBatcher`, whose worker thread (one by default) runs it. A worker
 takes the oldest waiting request, gathers every other request that arrives within ``max_wait_ms`` (up to
 ``max_batch_pairs`` pairs), runs them as one call of the classifier (which sorts the pairs by token length, so
 a batch pads little) and hands each request its rows back. While the model is busy, new requests queue up
