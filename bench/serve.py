@@ -12,7 +12,9 @@ What runs, each server a fresh ``scripts/serve.py`` process on a free loopback p
   no-batching  ``scripts/serve.py batching=false``: every request its own forward pass (the baseline)
 
 Each ``--variant`` (overrides of both servers, e.g. ``workers=2``) runs both servers again with it, so settings
-are compared in one run, each against its own baseline; the soak runs against the first variant's.
+are compared in one run, each against its own baseline; the soak runs against the first variant's. All the
+servers run at once and each load cell visits them in turn (interleaved), so the VM's drift in speed over a
+run, which moved one server's numbers by up to a quarter between runs, hits every server alike.
 
 Load: a fixed number of ``POST /v1/pairs`` requests (so every run stops by itself) from ``C`` concurrent
 keep-alive connections (an asyncio client in this process), at C = 1, 8 and 32, with single-pair requests and
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import socket
 import subprocess
@@ -346,18 +349,30 @@ def main(argv: list[str] | None = None) -> dict | None:
         if line is None:
             raise RuntimeError(f"the offline run failed:\n{done.stderr[-4000:]}")
         off = json.loads(line[len(RESULT_PREFIX) :])
+        # Every server runs at once (an idle one costs no CPU) and each load cell visits them in turn, so a
+        # drift in the VM's speed during the run hits every server alike rather than whichever ran then.
+        plan = [
+            (variant, name, [*variant_overrides(variant), *overrides])
+            for variant in args.variant or [""]
+            for name, overrides in (("batching", []), ("no-batching", ["batching=false"]))
+        ]
         rows, soaked = [], None
-        for k, variant in enumerate(args.variant or [""]):
-            for name, overrides in (("batching", []), ("no-batching", ["batching=false"])):
-                with Server(args, Path(tmp) / f"{name}{k}", *variant_overrides(variant), *overrides) as server:
-                    for size in REQUEST_SIZES:
-                        n = args.requests if size == 1 else args.batch_requests
-                        for c in CONCURRENCY:
-                            row = {"server": name, "variant": variant, **cell(server, pairs, off["labels"], c, size, n)}
-                            rows.append(row)
-                            print(table(rows[-1:]).splitlines()[-1], flush=True)
-                    if name == "batching" and k == 0 and args.soak:
-                        soaked = soak(server, pairs, args.soak, args.bad_every)
+        with contextlib.ExitStack() as stack:
+            servers = [
+                stack.enter_context(Server(args, Path(tmp) / f"server{k}", *overrides))
+                for k, (_, _, overrides) in enumerate(plan)
+            ]
+            for size in REQUEST_SIZES:
+                n = args.requests if size == 1 else args.batch_requests
+                for c in CONCURRENCY:
+                    for (variant, name, _), server in zip(plan, servers):
+                        row = {"server": name, "variant": variant, **cell(server, pairs, off["labels"], c, size, n)}
+                        rows.append(row)
+                        print(table(rows[-1:]).splitlines()[-1], flush=True)
+            if args.soak:  # against the first variant's batching server
+                soaked = soak(servers[0], pairs, args.soak, args.bad_every)
+        order = {(variant, name): k for k, (variant, name, _) in enumerate(plan)}
+        rows.sort(key=lambda r: order[r["variant"], r["server"]])  # stable: each server's cells together
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": inference_bench.machine(),
