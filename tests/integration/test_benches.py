@@ -225,6 +225,9 @@ def test_bench_serve_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
     assert soak["bad_requests"] == 6 and soak["bad_with_wrong_status"] == 0 and soak["good_failed"] == 0
     assert "| batching (workers=2) | 32 | 1 |" in done.stdout and "soak 60 requests" in done.stdout
     assert any(g.startswith("workers=1,max_wait_ms=1: C=32, 1-pair requests") for g in result["goals"])
+    # The offline ceiling of 32 single-pair clients: the wrapper in calls of 32 pairs, in request order.
+    assert result["offline"]["gather"] == 32 and result["offline"]["gathered_pairs_per_second"] > 0
+    assert any("of offline in calls of 32" in g for g in result["goals"])
 
 
 @pytest.mark.slow
