@@ -38,8 +38,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import aiohttp
