@@ -10,6 +10,7 @@ import pytest
 from datasets import Dataset
 
 from stancekit.data import FEATURES
+from stancekit.eval.calibration import ece, fit_temperature, probabilities
 from stancekit.eval.report import evaluate_sets, metrics_table, predict_sets, score_sets, write_results
 from stancekit.labels import LABELS
 
@@ -205,8 +206,44 @@ def test_by_source_for_a_mixed_set_only(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert report.count("### By source") == 1
     assert report.index("## mixed") < report.index("### By source") < report.index("## single")
-    assert "| x | 3 | 0.6667 | 0.5556 | support → neutral 1 |" in report
-    assert "| y | 3 | 0.0000 | 0.0000 | support → contradict 1, contradict → support 1, neutral → support 1 |" in report
+    # Calibration per source at the set's temperature (1 here). x's three confidences fall in three different
+    # bins, so its ECE is the mean gap; y is all wrong, so its ECE is its mean confidence, and the temperature
+    # fitted on y alone runs to the search's upper bound (e^3): the flatter, the less wrong.
+    x_confidence = [confidence(9.0, 1.0), confidence(2.0, 1.0), confidence(0.5, 1.0)]
+    x_ece = (abs(1 - x_confidence[0]) + abs(0 - x_confidence[1]) + abs(1 - x_confidence[2])) / 3
+    assert x["ece"] == pytest.approx(x_ece)
+    y_confidence = [confidence(3.0, 1.0), confidence(1.0, 1.0), confidence(3.0, 1.0)]
+    assert y["ece"] == pytest.approx(np.mean(y_confidence))
+    assert y["temperature_alone"] == pytest.approx(np.exp(3.0), rel=1e-3) and x["temperature_alone"] < 10
+    assert f"| x | 3 | 0.6667 | 0.5556 | {x_ece:.4f} | {x['temperature_alone']:.2f} | support → neutral 1 |" in report
+    assert (
+        f"| y | 3 | 0.0000 | 0.0000 | {np.mean(y_confidence):.4f} | 20.09 "
+        "| support → contradict 1, contradict → support 1, neutral → support 1 |"
+    ) in report
+
+
+def test_by_source_shows_which_sources_one_temperature_leaves_miscalibrated():
+    # "easy": 90 % right, under-confident (small logits); "hard": half right, over-confident (large logits).
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 3, size=400)
+    right = np.r_[rng.random(200) < 0.9, rng.random(200) < 0.5]
+    predicted = np.where(right, gold, (gold + 1) % 3)
+    logits = np.zeros((400, 3))
+    logits[np.arange(400), predicted] = np.r_[np.full(200, 1.0), np.full(200, 5.0)]
+    rows = [
+        {"id": str(i), "premise": "p", "hypothesis": "h", "label": int(g), "source": "easy" if i < 200 else "hard"}
+        for i, g in enumerate(gold)
+    ]
+    mixed = Dataset.from_list(rows, features=FEATURES)
+    shared = fit_temperature(logits, gold)
+    by_source = score_sets({"mix": logits}, {"mix": mixed}, shared)["mix"]["by_source"]
+    easy, hard = by_source["easy"], by_source["hard"]
+    # The shared temperature sits between the two sources' own, and leaves each worse off than its own would.
+    assert easy["temperature_alone"] < shared < hard["temperature_alone"]
+    for name, b in (("easy", easy), ("hard", hard)):
+        mask = np.asarray([r["source"] == name for r in rows])
+        own = ece(probabilities(logits[mask], b["temperature_alone"]), gold[mask])
+        assert b["ece"] == pytest.approx(ece(probabilities(logits[mask], shared), gold[mask])) and own < b["ece"]
 
 
 def test_no_by_source_without_a_source_column():

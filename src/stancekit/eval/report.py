@@ -65,7 +65,7 @@ def score_sets(
         block.update(calibration.calibration_block(logits[name], labels, temperature))
         if max_errors:
             block["confident_errors"] = confident_errors(dataset, logits[name], temperature, max_errors)
-        by_source = scores_by_source(dataset, predicted)
+        by_source = scores_by_source(dataset, logits[name], temperature)
         if by_source:
             block["by_source"] = by_source
         blocks[name] = block
@@ -105,10 +105,14 @@ def confident_errors(
     ]
 
 
-def scores_by_source(dataset: Dataset, predicted: Sequence[int]) -> dict[str, dict]:
+def scores_by_source(dataset: Dataset, logits: np.ndarray, temperature: float = 1.0) -> dict[str, dict]:
     """Per ``source`` value of a mixed set: n, accuracy, macro-F1 (over the labels that source has), the
-    labels scored and the confusion matrix (rows gold, columns predicted), sources in name order.
+    labels scored, the confusion matrix (rows gold, columns predicted), ``ece`` at the set's ``temperature``
+    and ``temperature_alone``, the temperature fitted on that source's rows alone; sources in name order.
 
+    One temperature serves the whole mixture. Where the sources differ in how over- or under-confident the
+    model is on them (sure on SNLI-like pairs, unsure on adversarial ones), it is a compromise between them:
+    each source's own temperature and its ECE at the shared one show which sources it leaves miscalibrated.
     Empty for a set with one source, or without a ``source`` column: its block already says it all.
     """
     if "source" not in dataset.column_names or len(dataset) == 0:
@@ -118,12 +122,15 @@ def scores_by_source(dataset: Dataset, predicted: Sequence[int]) -> dict[str, di
     if len(names) < 2:
         return {}
     gold = np.asarray(dataset["label"])
-    predicted = np.asarray(predicted)
+    logits = np.asarray(logits, dtype=np.float64)
+    predicted = logits.argmax(axis=1)
     out = {}
     for source in names:
         mask = np.asarray([s == source for s in sources])
         block = compute_metrics(gold[mask].tolist(), predicted[mask].tolist())
         out[source] = {k: block[k] for k in ("n", "accuracy", "macro_f1", "labels_scored", "confusion_matrix")}
+        out[source]["ece"] = calibration.ece(calibration.probabilities(logits[mask], temperature), gold[mask])
+        out[source]["temperature_alone"] = calibration.fit_temperature(logits[mask], gold[mask])
     return out
 
 
@@ -249,10 +256,12 @@ def render_by_source(block: Mapping) -> list[str]:
     lines = [
         "### By source",
         "",
-        "Errors: gold → predicted counts (full confusion matrices in metrics.json).",
+        "Errors: gold → predicted counts (full confusion matrices in metrics.json). ECE at the set's one "
+        "temperature; T alone: the temperature fitted on that source's rows alone (far from the set's where "
+        "the shared temperature leaves a source over- or under-confident).",
         "",
-        "| source | n | accuracy | macro-F1 | errors |",
-        "|---|---:|---:|---:|---|",
+        "| source | n | accuracy | macro-F1 | ECE | T alone | errors |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for source, b in by_source.items():
         labels, matrix = b["confusion_matrix"]["labels"], b["confusion_matrix"]["matrix"]
@@ -262,8 +271,11 @@ def render_by_source(block: Mapping) -> list[str]:
             for j, p in enumerate(labels)
             if i != j and matrix[i][j]
         )
+        # Records written before the per-source calibration have no ece / temperature_alone.
+        ece, alone = b.get("ece"), b.get("temperature_alone")
         lines.append(
             f"| {markdown_cell(source, None)} | {b['n']} | {b['accuracy']:.4f} | {b['macro_f1']:.4f} "
+            f"| {'–' if ece is None else f'{ece:.4f}'} | {'–' if alone is None else f'{alone:.2f}'} "
             f"| {errors or 'none'} |"
         )
     return lines + [""]
