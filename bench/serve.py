@@ -8,7 +8,7 @@ against the offline wrapper, in one run (issue #16).
 What runs, each server a fresh ``scripts/serve.py`` process on a free loopback port:
 
   offline      ``StanceClassifier.predict_proba`` on all the pairs at once (its own process): the ceiling;
-               and in calls of 32 pairs in request order, the ceiling of 32 single-pair clients' batches
+               and in calls of 32 pairs in request order: what one worker can reach on 32 single-pair clients
   batching     ``scripts/serve.py`` as shipped (requests gathered for ``max_wait_ms`` into one forward pass)
   no-batching  ``scripts/serve.py batching=false``: every request its own forward pass (the baseline)
 
@@ -102,9 +102,9 @@ def offline(args: argparse.Namespace) -> dict:
     """The wrapper's pairs/s on all the pairs in one call, and in calls of ``GATHER`` pairs in request order
     (each the median of 3 passes after a warm-up); and its labels.
 
-    The second is the most a server can reach when its callers hold ``GATHER`` pairs between them (32 clients
-    of one pair each): it can only ever batch those, in the order they come, while one offline call sorts all
-    the pairs by length and cuts batches of like lengths."""
+    The second is the reference for 32 single-pair clients, who hold only ``GATHER`` pairs between them: one
+    worker can batch at most those, in the order they come, while one offline call sorts all the pairs by
+    length and cuts batches of like lengths. (``workers=2`` runs two such passes at once and may pass it.)"""
     from stancekit import StanceClassifier
 
     pairs = [tuple(p) for p in json.loads(Path(args.pairs_file).read_text())]
@@ -335,10 +335,14 @@ def goals(result: dict) -> list[str]:
                 share = ours["pairs_per_second"] / off["pairs_per_second"]
                 ratio = ours["pairs_per_second"] / base["pairs_per_second"] if base else None
                 ratio = f", {ratio:.2f}x no-batching (goal >= 3)" if ratio else ""
-                # Single-pair clients hold only GATHER pairs between them: name the share of that ceiling too.
-                ceiling = f", {ours['pairs_per_second'] / gathered:.0%} of offline in calls of {off['gather']}"
-                ceiling = ceiling if gathered and size == 1 else ""
-                lines.append(f"{named}C=32, {size}-pair requests: {share:.0%} of offline (goal >= 80%){ceiling}{ratio}")
+                # Single-pair clients hold only GATHER pairs between them: name the share of that reference too.
+                gathers = gathered and size == 1
+                ref = (
+                    f", {ours['pairs_per_second'] / gathered:.0%} of offline in calls of {off['gather']}"
+                    if gathers
+                    else ""
+                )
+                lines.append(f"{named}C=32, {size}-pair requests: {share:.0%} of offline (goal >= 80%){ref}{ratio}")
     if result.get("soak"):
         s = result["soak"]
         lines.append(

@@ -217,7 +217,7 @@ def test_by_source_for_a_mixed_set_only(tmp_path):
     assert y["temperature_alone"] == pytest.approx(np.exp(3.0), rel=1e-3) and x["temperature_alone"] < 10
     assert f"| x | 3 | 0.6667 | 0.5556 | {x_ece:.4f} | {x['temperature_alone']:.2f} | support → neutral 1 |" in report
     assert (
-        f"| y | 3 | 0.0000 | 0.0000 | {np.mean(y_confidence):.4f} | 20.09 "
+        f"| y | 3 | 0.0000 | 0.0000 | {np.mean(y_confidence):.4f} | ≥ 20.1 "
         "| support → contradict 1, contradict → support 1, neutral → support 1 |"
     ) in report
 

@@ -34,14 +34,17 @@ def nll(logits: np.ndarray, labels: Sequence[int], temperature: float = 1.0) -> 
     return float(-logp[np.arange(len(labels)), np.asarray(labels)].mean())
 
 
+# The temperatures fit_temperature searches between (e^-3 to e^3).
+TEMPERATURE_BOUNDS = (float(np.exp(-3.0)), float(np.exp(3.0)))
+
+
 def fit_temperature(logits: np.ndarray, labels: Sequence[int]) -> float:
-    """The temperature minimising validation NLL (searched over log T, so T stays positive)."""
+    """The temperature minimising validation NLL (searched over log T within TEMPERATURE_BOUNDS, so T > 0)."""
     logits = np.asarray(logits, dtype=np.float64)
     if len(logits) == 0:
         return 1.0
-    result = minimize_scalar(
-        lambda log_t: nll(logits, labels, float(np.exp(log_t))), bounds=(-3.0, 3.0), method="bounded"
-    )
+    bounds = tuple(np.log(TEMPERATURE_BOUNDS))
+    result = minimize_scalar(lambda log_t: nll(logits, labels, float(np.exp(log_t))), bounds=bounds, method="bounded")
     return float(np.exp(result.x))
 
 
