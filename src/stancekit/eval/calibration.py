@@ -48,6 +48,19 @@ def fit_temperature(logits: np.ndarray, labels: Sequence[int]) -> float:
     return float(np.exp(result.x))
 
 
+def temperature_cell(temperature: float | None) -> str:
+    """A fitted temperature for a table; one at the search's bound (a source all right or all wrong, where
+    sharper or flatter always fits better) is shown as the bound it reached, not as a value."""
+    if temperature is None:
+        return "–"
+    low, high = TEMPERATURE_BOUNDS
+    if temperature >= high * 0.999:
+        return f"≥ {high:.1f}"
+    if temperature <= low * 1.001:
+        return f"≤ {low:.2f}"
+    return f"{temperature:.2f}"
+
+
 def fit_on_dataset(predict_logits, dataset) -> tuple[float, np.ndarray, list[int]]:
     """Fit the temperature of a model (its ``predict_logits(pairs)``) on a labelled data set.
 

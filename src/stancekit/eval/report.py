@@ -275,23 +275,10 @@ def render_by_source(block: Mapping) -> list[str]:
         ece, alone = b.get("ece"), b.get("temperature_alone")
         lines.append(
             f"| {markdown_cell(source, None)} | {b['n']} | {b['accuracy']:.4f} | {b['macro_f1']:.4f} "
-            f"| {'–' if ece is None else f'{ece:.4f}'} | {temperature_cell(alone)} "
+            f"| {'–' if ece is None else f'{ece:.4f}'} | {calibration.temperature_cell(alone)} "
             f"| {errors or 'none'} |"
         )
     return lines + [""]
-
-
-def temperature_cell(temperature: float | None) -> str:
-    """A fitted temperature for a table; one at the search's bound (a source all right or all wrong, where
-    sharper or flatter always fits better) is shown as the bound it reached, not as a value."""
-    if temperature is None:
-        return "–"
-    low, high = calibration.TEMPERATURE_BOUNDS
-    if temperature >= high * 0.999:
-        return f"≥ {high:.1f}"
-    if temperature <= low * 1.001:
-        return f"≤ {low:.2f}"
-    return f"{temperature:.2f}"
 
 
 def metrics_table(sets: Mapping[str, dict], capabilities: dict | None = None) -> str:
