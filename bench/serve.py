@@ -112,21 +112,22 @@ def offline(args: argparse.Namespace) -> dict:
     clf.predict_proba(pairs[:256])
     chunks = [pairs[i : i + GATHER] for i in range(0, len(pairs), GATHER)]
 
-    def median_seconds(run: Callable[[], object]) -> float:
+    def timed(run: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
+        """Median seconds of 3 passes, and the last pass's probabilities."""
         seconds = []
         for _ in range(3):
             start = time.perf_counter()
-            run()
+            probs = run()
             seconds.append(time.perf_counter() - start)
-        return float(np.median(seconds))
+        return float(np.median(seconds)), probs
 
-    probs = clf.predict_proba(pairs)
-    labels = [clf.labels[i] for i in probs.argmax(axis=1)]
+    whole, probs = timed(lambda: clf.predict_proba(pairs))
+    gathered, _ = timed(lambda: np.concatenate([clf.predict_proba(c) for c in chunks]))
     return {
-        "pairs_per_second": len(pairs) / median_seconds(lambda: clf.predict_proba(pairs)),
-        "gathered_pairs_per_second": len(pairs) / median_seconds(lambda: [clf.predict_proba(c) for c in chunks]),
+        "pairs_per_second": len(pairs) / whole,
+        "gathered_pairs_per_second": len(pairs) / gathered,
         "gather": GATHER,
-        "labels": labels,
+        "labels": [clf.labels[i] for i in probs.argmax(axis=1)],
         "precision": clf.precision,
     }
 
@@ -336,12 +337,9 @@ def goals(result: dict) -> list[str]:
                 ratio = ours["pairs_per_second"] / base["pairs_per_second"] if base else None
                 ratio = f", {ratio:.2f}x no-batching (goal >= 3)" if ratio else ""
                 # Single-pair clients hold only GATHER pairs between them: name the share of that reference too.
-                gathers = gathered and size == 1
-                ref = (
-                    f", {ours['pairs_per_second'] / gathered:.0%} of offline in calls of {off['gather']}"
-                    if gathers
-                    else ""
-                )
+                ref = ""
+                if gathered and size == 1:
+                    ref = f", {ours['pairs_per_second'] / gathered:.0%} of offline in calls of {off['gather']}"
                 lines.append(f"{named}C=32, {size}-pair requests: {share:.0%} of offline (goal >= 80%){ref}{ratio}")
     if result.get("soak"):
         s = result["soak"]

@@ -48,11 +48,9 @@ def fit_temperature(logits: np.ndarray, labels: Sequence[int]) -> float:
     return float(np.exp(result.x))
 
 
-def temperature_cell(temperature: float | None) -> str:
+def temperature_cell(temperature: float) -> str:
     """A fitted temperature for a table; one at the search's bound (a source all right or all wrong, where
     sharper or flatter always fits better) is shown as the bound it reached, not as a value."""
-    if temperature is None:
-        return "–"
     low, high = TEMPERATURE_BOUNDS
     if temperature >= high * 0.999:
         return f"≥ {high:.1f}"

@@ -271,11 +271,9 @@ def render_by_source(block: Mapping) -> list[str]:
             for j, p in enumerate(labels)
             if i != j and matrix[i][j]
         )
-        # Records written before the per-source calibration have no ece / temperature_alone.
-        ece, alone = b.get("ece"), b.get("temperature_alone")
         lines.append(
             f"| {markdown_cell(source, None)} | {b['n']} | {b['accuracy']:.4f} | {b['macro_f1']:.4f} "
-            f"| {'–' if ece is None else f'{ece:.4f}'} | {calibration.temperature_cell(alone)} "
+            f"| {b['ece']:.4f} | {calibration.temperature_cell(b['temperature_alone'])} "
             f"| {errors or 'none'} |"
         )
     return lines + [""]

@@ -73,7 +73,7 @@ def create_app(classifier: Any, model_dir: str | Path, cfg: Any) -> FastAPI:
     served = ("backend", "precision", "max_length", "pad_to_multiple_of")
     info |= {name: getattr(classifier, name, None) for name in served}
     info |= {"version": __version__, "batching": bool(cfg.batching), "workers": workers["workers"]}
-    info |= {"limits": plain(limits)}
+    info |= {"limits": dataclasses.asdict(limits)}
     started = time.monotonic()
 
     @asynccontextmanager
