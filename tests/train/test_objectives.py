@@ -18,8 +18,9 @@ from stancekit.train import train
 from stancekit.train.objectives import (
     add_aux_columns,
     bias_log_probs,
-    teacher_cache_key,
+    pair_keys,
     teacher_logits,
+    teacher_store_key,
     weighted_labels,
 )
 from stancekit.train.trainer import make_loss
@@ -137,11 +138,29 @@ def test_bias_model_is_out_of_fold_and_finds_a_claim_only_shortcut():
     assert np.exp(unique).max() < 0.7
 
 
+def store_files(cache_dir):
+    return sorted((cache_dir / "teacher").glob("*/*.npz"))
+
+
+def count_teacher_calls(monkeypatch):
+    """The sizes of the chunks the teacher is asked to score from now on."""
+    from stancekit.infer import classifier
+
+    real = classifier.StanceClassifier.predict_logits
+    calls = []
+    monkeypatch.setattr(
+        classifier.StanceClassifier,
+        "predict_logits",
+        lambda self, chunk, *a, **k: calls.append(len(chunk)) or real(self, chunk, *a, **k),
+    )
+    return calls
+
+
 def test_teacher_logits_are_computed_once_and_cached(stance_model_dir, tmp_path, monkeypatch):
     # An empty premise is a training pair like any other (the capability augmentation makes them).
     pairs = shuffled_sample_pairs()[:19] + [("", "The minister resigned.")]
     first = teacher_logits(stance_model_dir, pairs, tmp_path, max_length=64)
-    assert first.shape == (20, 3) and len(list((tmp_path / "teacher").glob("*.npy"))) == 1
+    assert first.shape == (20, 3) and len(store_files(tmp_path)) == 1
 
     from stancekit.infer import classifier
 
@@ -150,14 +169,34 @@ def test_teacher_logits_are_computed_once_and_cached(stance_model_dir, tmp_path,
 
     monkeypatch.setattr(classifier.StanceClassifier, "from_pretrained", no_teacher)
     assert np.array_equal(teacher_logits(stance_model_dir, pairs, tmp_path, max_length=64), first)
-    # Other pairs, order or max length make another key.
-    keys = {
-        teacher_cache_key(stance_model_dir, pairs, 64),
-        teacher_cache_key(stance_model_dir, pairs[::-1], 64),
-        teacher_cache_key(stance_model_dir, pairs, 32),
-        teacher_cache_key(stance_model_dir, pairs[:19], 64),
+    # The pairs are keyed one by one: another order or a subset is answered from the cache too.
+    assert np.array_equal(teacher_logits(stance_model_dir, pairs[::-1], tmp_path, max_length=64), first[::-1])
+    assert np.array_equal(teacher_logits(stance_model_dir, pairs[3:9], tmp_path, max_length=64), first[3:9])
+    # Another max length, backend or precision is another folder; a pair's key sees both of its texts.
+    stores = {
+        teacher_store_key(stance_model_dir, 64),
+        teacher_store_key(stance_model_dir, 32),
+        teacher_store_key(stance_model_dir, 64, "openvino", "fp32"),
+        teacher_store_key(stance_model_dir, 64, "torch", "bf16"),
     }
-    assert len(keys) == 4
+    assert len(stores) == 4
+    keys = pair_keys([("a", "b"), ("a b", ""), ("", "a b"), ("b", "a"), ("a", "b")])
+    assert keys.shape == (5, 16) and len({k.tobytes() for k in keys}) == 4
+
+
+def test_teacher_logits_score_only_the_pairs_not_yet_cached(stance_model_dir, tmp_path, monkeypatch):
+    # A changed mixture (another source, other caps, augmented pairs) reuses the scores of the pairs it keeps.
+    sample = shuffled_sample_pairs()
+    before = teacher_logits(stance_model_dir, sample[:12], tmp_path, max_length=64)
+    calls = count_teacher_calls(monkeypatch)
+    grown = sample[20:25] + sample[:12] + sample[20:22]  # 5 new pairs, two of them twice
+    after = teacher_logits(stance_model_dir, grown, tmp_path, max_length=64)
+    assert calls == [5]
+    np.testing.assert_array_equal(after[5:17], before)
+    np.testing.assert_array_equal(after[17:], after[:2])
+    assert len(store_files(tmp_path)) == 2
+    # The same scores as a teacher that scored the grown mixture from nothing.
+    np.testing.assert_allclose(after, teacher_logits(stance_model_dir, grown, tmp_path / "fresh", 64), atol=1e-5)
 
 
 def test_teacher_logits_through_another_backend_are_keyed_apart_and_agree(stance_model_dir, tmp_path):
@@ -170,10 +209,8 @@ def test_teacher_logits_through_another_backend_are_keyed_apart_and_agree(stance
     default = teacher_logits(teacher, pairs, tmp_path, max_length=64, precision="fp32")
     converted = teacher_logits(teacher, pairs, tmp_path, max_length=64, backend="openvino", precision="fp32")
     assert (teacher / "openvino").is_dir()
-    assert len(list((tmp_path / "teacher").glob("*.npy"))) == 2
+    assert len({path.parent for path in store_files(tmp_path)}) == 2
     np.testing.assert_allclose(converted, default, atol=1e-4)
-    assert teacher_cache_key(teacher, pairs, 64) != teacher_cache_key(teacher, pairs, 64, "openvino", "fp32")
-    assert teacher_cache_key(teacher, pairs, 64, "torch", "bf16") != teacher_cache_key(teacher, pairs, 64)
 
 
 def test_teacher_logits_continue_from_the_parts_of_a_stopped_run(stance_model_dir, tmp_path, monkeypatch):
@@ -183,9 +220,7 @@ def test_teacher_logits_continue_from_the_parts_of_a_stopped_run(stance_model_di
     monkeypatch.setattr(objectives, "TEACHER_PART", 6)
     pairs = shuffled_sample_pairs()[:20]  # parts of 6, 6, 6 and 2 pairs
     whole = teacher_logits(stance_model_dir, pairs, tmp_path / "whole", max_length=64)
-    assert [p.name for p in (tmp_path / "whole" / "teacher").iterdir()] == [
-        f"{teacher_cache_key(stance_model_dir, pairs, 64)}.npy"
-    ]
+    assert len(store_files(tmp_path / "whole")) == 4
 
     # A run stopped while scoring the third part: the first two parts are on disk.
     real = classifier.StanceClassifier.predict_logits
@@ -200,19 +235,13 @@ def test_teacher_logits_continue_from_the_parts_of_a_stopped_run(stance_model_di
     monkeypatch.setattr(classifier.StanceClassifier, "predict_logits", stop_at_third)
     with pytest.raises(KeyboardInterrupt):
         teacher_logits(stance_model_dir, pairs, tmp_path / "stopped", max_length=64)
-    assert len(list((tmp_path / "stopped" / "teacher").glob("*.part*.npy"))) == 2
-    calls.clear()
+    assert len(store_files(tmp_path / "stopped")) == 2
+    assert not list((tmp_path / "stopped").rglob("*.tmp"))  # no half-written part
     monkeypatch.setattr(classifier.StanceClassifier, "predict_logits", real)
-    resumed_calls = []
-    monkeypatch.setattr(
-        classifier.StanceClassifier,
-        "predict_logits",
-        lambda self, chunk, *a, **k: resumed_calls.append(len(chunk)) or real(self, chunk, *a, **k),
-    )
+    resumed_calls = count_teacher_calls(monkeypatch)
     resumed = teacher_logits(stance_model_dir, pairs, tmp_path / "stopped", max_length=64)
     assert resumed_calls == [6, 2]  # only the parts not yet done
     np.testing.assert_allclose(resumed, whole, atol=1e-5)
-    assert not list((tmp_path / "stopped" / "teacher").glob("*.part*.npy"))  # merged into one file
 
 
 def test_aux_columns_only_when_asked(stance_model_dir, tmp_path):
@@ -296,7 +325,7 @@ def test_recipe_trains_a_distilled_debiased_student_and_the_loss_sees_both_colum
     extra = [f"train.teacher={stance_model_dir}", "train.debias=poe", f"paths.cache_dir={tmp_path / 'cache'}"]
     result = train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "run", extra)))
     assert seen and all(s == {"teacher_logits", "bias_log_probs"} for s in seen[:3]), seen[:3]
-    assert list((tmp_path / "cache" / "teacher").glob("*.npy"))
+    assert store_files(tmp_path / "cache")
     config = (tmp_path / "run" / "config.yaml").read_text()
     assert "debias: poe" in config and str(stance_model_dir) in config
     card = (result.model_dir / "README.md").read_text()

@@ -4,11 +4,11 @@ Both need something per training pair that the gold label does not carry, comput
 and stored as columns of the tokenised training set, so the loss reads it from the batch:
 
 * ``teacher_logits`` (``train.teacher=PATH``): a larger saved stancekit model's logits for every training
-  pair, computed once and cached under ``paths.cache_dir/teacher`` (keyed by the teacher's weights hash,
-  the pairs and the max length), so a rerun, a resumed run or another seed of the student does not run the
-  teacher again. The student learns from ``(1 - alpha) * CE(gold) + alpha * T^2 * KL(teacher_T || student_T)``
-  (Hinton et al., 2015): the teacher's softened probabilities say which wrong labels are nearly right, which
-  a one-hot label cannot.
+  pair, computed once and cached pair by pair under ``paths.cache_dir/teacher`` (one folder per teacher
+  weights hash and max length), so a rerun, a resumed run or another seed of the student does not run the
+  teacher again, and a changed mixture runs it on the new pairs only. The student learns from
+  ``(1 - alpha) * CE(gold) + alpha * T^2 * KL(teacher_T || student_T)`` (Hinton et al., 2015): the
+  teacher's softened probabilities say which wrong labels are nearly right, which a one-hot label cannot.
 * ``bias_log_probs`` (``train.debias=poe|reweight``): the log-probabilities of a hypothesis-only model (TF-IDF
   + logistic regression on the claim alone, :class:`~stancekit.eval.baselines.TfidfBaseline`), fitted on the
   same training split and predicted out of fold (each pair scored by a model that never saw it: a model
@@ -82,33 +82,49 @@ def bias_log_probs(hypotheses: Sequence[str], labels: Sequence[int], folds: int 
 
 
 # ------------------------------------------------------------------------------------------- the teacher
-def teacher_cache_key(
-    teacher_dir: str | Path,
-    pairs: Sequence[tuple[str, str]],
-    max_length: int,
-    backend: str = "torch",
-    precision: str = "auto",
-) -> str:
-    """A key that changes whenever the teacher's weights, the pairs (and their order), the max length or the
-    backend and precision it runs at do."""
+def teacher_store_key(teacher_dir: str | Path, max_length: int, backend: str = "torch", precision: str = "auto") -> str:
+    """The name of one teacher's score folder: it changes whenever the teacher's weights, the max length or the
+    backend and precision it runs at do. The pairs are keyed one by one inside it (:func:`pair_keys`)."""
     digest = hashlib.sha256()
     weights = read_metadata(Path(teacher_dir)).get("weights_sha256")
     # A folder without a recorded hash (not made by stancekit) is keyed by its resolved path instead.
     digest.update(json.dumps(weights or str(Path(teacher_dir).resolve())).encode())
-    digest.update(str(max_length).encode())
-    if (backend, precision) != ("torch", "auto"):  # the default's keys stay those of earlier caches
-        digest.update(f"{backend}/{precision}".encode())
-    for premise, hypothesis in pairs:
-        digest.update(premise.encode())
-        digest.update(b"\x00")
-        digest.update(hypothesis.encode())
-        digest.update(b"\x01")
+    digest.update(f"{max_length}/{backend}/{precision}".encode())
     return digest.hexdigest()[:32]
 
 
-# The teacher scores the pairs this many at a time, each part saved as it is done: scoring ~80k pairs with
-# MPNet takes most of an hour on 2 cores, and a run stopped on the way continues from its last part.
+def pair_keys(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+    """One 16-byte key per (premise, hypothesis) pair, as an n x 16 uint8 array."""
+    digests = b"".join(
+        hashlib.blake2b(premise.encode() + b"\x00" + hypothesis.encode(), digest_size=16).digest()
+        for premise, hypothesis in pairs
+    )
+    return np.frombuffer(digests, dtype=np.uint8).reshape(len(pairs), 16)
+
+
+# The teacher scores the missing pairs this many at a time, each part saved as it is done: scoring ~80k pairs
+# with MPNet takes most of an hour on 2 cores, and a run stopped on the way continues from its last part.
 TEACHER_PART = 4096
+
+
+def _stored_scores(folder: Path) -> dict[bytes, np.ndarray]:
+    """Every pair's logits saved in ``folder`` (its ``*.npz`` parts), by pair key."""
+    scores: dict[bytes, np.ndarray] = {}
+    for part in sorted(folder.glob("*.npz")):
+        with np.load(part) as saved:
+            keys, logits = saved["keys"], saved["logits"]
+        if keys.shape != (len(logits), 16) or logits.shape[1:] != (len(LABELS),):
+            log.warning("teacher logits: ignoring %s (keys %s, logits %s)", part, keys.shape, logits.shape)
+            continue
+        scores.update(zip(map(bytes, keys), logits))
+    return scores
+
+
+def _save_part(folder: Path, keys: np.ndarray, logits: np.ndarray) -> None:
+    name = hashlib.sha256(keys.tobytes()).hexdigest()[:32]
+    with atomic_path(folder / f"{name}.npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, keys=keys, logits=logits)
 
 
 def teacher_logits(
@@ -126,41 +142,32 @@ def teacher_logits(
     equal to fp32's) or a faster choice such as ``openvino`` at ``bf16``, whose logits differ from fp32's by
     rounding only, far less than the temperature-softened targets the student learns from.
 
-    Computed in parts of :data:`TEACHER_PART` pairs, each written (atomically) as soon as it is scored, so a
-    run killed while the teacher works continues where it stopped (same teacher, pairs and max length: the
-    same key); the parts become one cached file at the end.
+    The cache holds each pair's logits under its own key, in one folder per teacher, max length, backend and
+    precision (:func:`teacher_store_key`), so only pairs the teacher has never scored are run: a rerun, a
+    resumed run or another seed scores none, and a mixture with an added source, other caps or augmented pairs
+    scores only what is new. The missing pairs are scored in parts of :data:`TEACHER_PART`, each written
+    (atomically) as soon as it is done, so a run killed while the teacher works continues where it stopped.
     """
-    key = teacher_cache_key(teacher_dir, pairs, max_length, backend, precision)
-    folder = Path(cache_dir) / "teacher"
-    path = folder / f"{key}.npy"
-    if path.exists():
-        cached = np.load(path)
-        if cached.shape == (len(pairs), len(LABELS)):
-            log.info("teacher logits: cached %s", path)
-            return cached
-    starts = range(0, len(pairs), TEACHER_PART)
-    part_paths = {start: folder / f"{key}.part{start}.npy" for start in starts}
-    done = {start: p for start, p in part_paths.items() if p.exists()}
+    folder = Path(cache_dir) / "teacher" / teacher_store_key(teacher_dir, max_length, backend, precision)
+    keys = pair_keys(pairs)
+    scores = _stored_scores(folder)
+    missing: dict[bytes, int] = {}  # first index of each pair not yet scored (a repeated pair is scored once)
+    for i, key in enumerate(map(bytes, keys)):
+        if key not in scores:
+            missing.setdefault(key, i)
     log.info(
-        "teacher logits: scoring %d training pairs with %s (%s, %s; once; cached in %s; %d of %d parts done)",
+        "teacher logits: %d of %d training pairs cached in %s; scoring %d with %s (%s, %s)",
+        len(pairs) - len(missing),
         len(pairs),
+        folder,
+        len(missing),
         teacher_dir,
         backend,
         precision,
-        path,
-        len(done),
-        len(part_paths),
     )
-    folder.mkdir(parents=True, exist_ok=True)
+    todo = list(missing.values())
     teacher = None
-    parts = []
-    for start, part_path in part_paths.items():
-        size = min(TEACHER_PART, len(pairs) - start)
-        if start in done:
-            part = np.load(part_path)
-            if part.shape == (size, len(LABELS)):
-                parts.append(part)
-                continue
+    for start in range(0, len(todo), TEACHER_PART):
         if teacher is None:
             # The default precision (auto): bf16 with an fp32 recheck of close calls where the CPU has native
             # bf16, so the teacher's labels are fp32's and its probabilities within ~0.02 of them, at about half
@@ -168,23 +175,15 @@ def teacher_logits(
             teacher = StanceClassifier.from_pretrained(
                 str(teacher_dir), batch_size=batch_size, max_length=max_length, backend=backend, precision=precision
             )
+        rows = todo[start : start + TEACHER_PART]
         # Empty premises are training pairs too (data.augment.capabilities: no evidence means neutral).
-        chunk = list(pairs[start : start + size])
-        part = np.asarray(teacher.predict_logits(chunk, allow_empty_premise=True), dtype=np.float32)
-        _save_npy(part_path, part)
-        parts.append(part)
-        log.info("teacher logits: %d of %d pairs", start + size, len(pairs))
-    logits = np.concatenate(parts) if parts else np.zeros((0, len(LABELS)), dtype=np.float32)
-    _save_npy(path, logits)
-    for part_path in part_paths.values():
-        part_path.unlink(missing_ok=True)
-    return logits
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, array)
+        part = np.asarray(teacher.predict_logits([pairs[i] for i in rows], allow_empty_premise=True), np.float32)
+        _save_part(folder, keys[rows], part)
+        scores.update(zip(map(bytes, keys[rows]), part))
+        log.info("teacher logits: %d of %d missing pairs", start + len(rows), len(todo))
+    if not len(pairs):
+        return np.zeros((0, len(LABELS)), dtype=np.float32)
+    return np.stack([scores[key] for key in map(bytes, keys)]).astype(np.float32)
 
 
 def weighted_labels(train: Dataset, no_evidence_target: str) -> list[int]:
