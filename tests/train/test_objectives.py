@@ -164,6 +164,9 @@ def test_teacher_logits_are_computed_once_and_cached(stance_model_dir, tmp_path,
 
     from stancekit.infer import classifier
 
+    teacher = classifier.StanceClassifier.from_pretrained(str(stance_model_dir), batch_size=64, max_length=64)
+    np.testing.assert_allclose(first, teacher.predict_logits(pairs, allow_empty_premise=True), atol=1e-5)
+
     def no_teacher(*args, **kwargs):
         raise AssertionError("the teacher ran again instead of using the cache")
 
@@ -174,14 +177,16 @@ def test_teacher_logits_are_computed_once_and_cached(stance_model_dir, tmp_path,
     assert np.array_equal(teacher_logits(stance_model_dir, pairs[3:9], tmp_path, max_length=64), first[3:9])
     # Another max length, backend or precision is another folder; a pair's key sees both of its texts.
     stores = {
-        teacher_store_key(stance_model_dir, 64),
-        teacher_store_key(stance_model_dir, 32),
+        teacher_store_key(stance_model_dir, 64, "torch", "fp32"),
+        teacher_store_key(stance_model_dir, 32, "torch", "fp32"),
         teacher_store_key(stance_model_dir, 64, "openvino", "fp32"),
         teacher_store_key(stance_model_dir, 64, "torch", "bf16"),
     }
     assert len(stores) == 4
-    keys = pair_keys([("a", "b"), ("a b", ""), ("", "a b"), ("b", "a"), ("a", "b")])
-    assert keys.shape == (5, 16) and len({k.tobytes() for k in keys}) == 4
+    # No separator can be confused with text: scraped text may hold NUL bytes.
+    split = [("a", "b"), ("a b", ""), ("", "a b"), ("b", "a"), ("a\x00b", "c"), ("a", "b\x00c"), ("a", "b")]
+    keys = pair_keys(split)
+    assert keys.shape == (7, 16) and keys.dtype == np.uint8 and len({k.tobytes() for k in keys}) == 6
 
 
 def test_teacher_logits_score_only_the_pairs_not_yet_cached(stance_model_dir, tmp_path, monkeypatch):
@@ -197,6 +202,25 @@ def test_teacher_logits_score_only_the_pairs_not_yet_cached(stance_model_dir, tm
     assert len(store_files(tmp_path)) == 2
     # The same scores as a teacher that scored the grown mixture from nothing.
     np.testing.assert_allclose(after, teacher_logits(stance_model_dir, grown, tmp_path / "fresh", 64), atol=1e-5)
+
+
+def test_a_damaged_part_is_scored_again_not_fatal(stance_model_dir, tmp_path, monkeypatch, caplog):
+    # A part cut short (a copy interrupted) or of another format: its pairs are scored again, the run goes on.
+    from stancekit.train import objectives
+
+    monkeypatch.setattr(objectives, "TEACHER_PART", 6)
+    pairs = shuffled_sample_pairs()[:12]
+    whole = teacher_logits(stance_model_dir, pairs, tmp_path, max_length=64, precision="fp32")
+    first, second = store_files(tmp_path)
+    first.write_bytes(first.read_bytes()[:100])
+    np.savez(second, keys=np.zeros((6, 16), np.uint8))  # no logits
+    calls = count_teacher_calls(monkeypatch)
+    again = teacher_logits(stance_model_dir, pairs, tmp_path, max_length=64, precision="fp32")
+    assert calls == [6, 6] and "cannot be read" in caplog.text
+    np.testing.assert_allclose(again, whole, atol=1e-5)
+    # A precision is a folder of its own.
+    teacher_logits(stance_model_dir, pairs[:3], tmp_path, max_length=64, precision="bf16")
+    assert len({path.parent for path in store_files(tmp_path)}) == 2
 
 
 def test_teacher_logits_through_another_backend_are_keyed_apart_and_agree(stance_model_dir, tmp_path):
@@ -236,7 +260,6 @@ def test_teacher_logits_continue_from_the_parts_of_a_stopped_run(stance_model_di
     with pytest.raises(KeyboardInterrupt):
         teacher_logits(stance_model_dir, pairs, tmp_path / "stopped", max_length=64)
     assert len(store_files(tmp_path / "stopped")) == 2
-    assert not list((tmp_path / "stopped").rglob("*.tmp"))  # no half-written part
     monkeypatch.setattr(classifier.StanceClassifier, "predict_logits", real)
     resumed_calls = count_teacher_calls(monkeypatch)
     resumed = teacher_logits(stance_model_dir, pairs, tmp_path / "stopped", max_length=64)

@@ -5,10 +5,10 @@ and stored as columns of the tokenised training set, so the loss reads it from t
 
 * ``teacher_logits`` (``train.teacher=PATH``): a larger saved stancekit model's logits for every training
   pair, computed once and cached pair by pair under ``paths.cache_dir/teacher`` (one folder per teacher
-  weights hash and max length), so a rerun, a resumed run or another seed of the student does not run the
-  teacher again, and a changed mixture runs it on the new pairs only. The student learns from
-  ``(1 - alpha) * CE(gold) + alpha * T^2 * KL(teacher_T || student_T)`` (Hinton et al., 2015): the
-  teacher's softened probabilities say which wrong labels are nearly right, which a one-hot label cannot.
+  weights hash, max length, backend and precision), so a rerun, a resumed run or another seed of the
+  student does not run the teacher again, and a changed mixture runs it on the new pairs only. The student
+  learns from ``(1 - alpha) * CE(gold) + alpha * T^2 * KL(teacher_T || student_T)`` (Hinton et al., 2015):
+  the teacher's softened probabilities say which wrong labels are nearly right, which a one-hot label cannot.
 * ``bias_log_probs`` (``train.debias=poe|reweight``): the log-probabilities of a hypothesis-only model (TF-IDF
   + logistic regression on the claim alone, :class:`~stancekit.eval.baselines.TfidfBaseline`), fitted on the
   same training split and predicted out of fold (each pair scored by a model that never saw it: a model
@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -48,8 +49,10 @@ from ..artifacts import atomic_path
 from ..data.augment import has_no_evidence
 from ..eval.baselines import TfidfBaseline
 from ..infer.classifier import StanceClassifier
+from ..infer.precision import resolve_inference_precision
 from ..labels import LABELS
 from ..models.folder import read_metadata
+from ..system import pick_device
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +85,9 @@ def bias_log_probs(hypotheses: Sequence[str], labels: Sequence[int], folds: int 
 
 
 # ------------------------------------------------------------------------------------------- the teacher
-def teacher_store_key(teacher_dir: str | Path, max_length: int, backend: str = "torch", precision: str = "auto") -> str:
+def teacher_store_key(teacher_dir: str | Path, max_length: int, backend: str, precision: str) -> str:
     """The name of one teacher's score folder: it changes whenever the teacher's weights, the max length or the
-    backend and precision it runs at do. The pairs are keyed one by one inside it (:func:`pair_keys`)."""
+    backend and (resolved) precision it runs at do. The pairs are keyed one by one inside it (:func:`pair_keys`)."""
     digest = hashlib.sha256()
     weights = read_metadata(Path(teacher_dir)).get("weights_sha256")
     # A folder without a recorded hash (not made by stancekit) is keyed by its resolved path instead.
@@ -95,10 +98,16 @@ def teacher_store_key(teacher_dir: str | Path, max_length: int, backend: str = "
 
 def pair_keys(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
     """One 16-byte key per (premise, hypothesis) pair, as an n x 16 uint8 array."""
-    digests = b"".join(
-        hashlib.blake2b(premise.encode() + b"\x00" + hypothesis.encode(), digest_size=16).digest()
-        for premise, hypothesis in pairs
-    )
+
+    def key(premise: str, hypothesis: str) -> bytes:
+        # The premise's length first: no separator byte can be confused with text (scraped text may hold NULs).
+        text = premise.encode("utf-8", "surrogatepass")
+        digest = hashlib.blake2b(len(text).to_bytes(8, "little"), digest_size=16)
+        digest.update(text)
+        digest.update(hypothesis.encode("utf-8", "surrogatepass"))
+        return digest.digest()
+
+    digests = b"".join(key(premise, hypothesis) for premise, hypothesis in pairs)
     return np.frombuffer(digests, dtype=np.uint8).reshape(len(pairs), 16)
 
 
@@ -107,16 +116,25 @@ def pair_keys(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
 TEACHER_PART = 4096
 
 
-def _stored_scores(folder: Path) -> dict[bytes, np.ndarray]:
-    """Every pair's logits saved in ``folder`` (its ``*.npz`` parts), by pair key."""
+def _stored_scores(folder: Path, wanted: set[bytes]) -> dict[bytes, np.ndarray]:
+    """The logits saved in ``folder`` (its ``*.npz`` parts) of the pairs keyed in ``wanted``, by pair key.
+
+    Only the wanted rows are kept: the folder holds every pair this teacher ever scored, for any mixture. A part
+    that cannot be read (a copy cut short, another format) is skipped with a warning, and its pairs are scored
+    again, rather than stopping the run.
+    """
     scores: dict[bytes, np.ndarray] = {}
     for part in sorted(folder.glob("*.npz")):
-        with np.load(part) as saved:
-            keys, logits = saved["keys"], saved["logits"]
-        if keys.shape != (len(logits), 16) or logits.shape[1:] != (len(LABELS),):
+        try:
+            with np.load(part, allow_pickle=False) as saved:
+                keys, logits = saved["keys"], saved["logits"]
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            log.warning("teacher logits: ignoring %s, which cannot be read (%s)", part, error)
+            continue
+        if keys.dtype != np.uint8 or keys.shape != (len(logits), 16) or logits.shape[1:] != (len(LABELS),):
             log.warning("teacher logits: ignoring %s (keys %s, logits %s)", part, keys.shape, logits.shape)
             continue
-        scores.update(zip(map(bytes, keys), logits))
+        scores.update((key, row) for key, row in zip(map(bytes, keys), logits) if key in wanted)
     return scores
 
 
@@ -148,16 +166,21 @@ def teacher_logits(
     scores only what is new. The missing pairs are scored in parts of :data:`TEACHER_PART`, each written
     (atomically) as soon as it is done, so a run killed while the teacher works continues where it stopped.
     """
-    folder = Path(cache_dir) / "teacher" / teacher_store_key(teacher_dir, max_length, backend, precision)
+    if not len(pairs):
+        return np.zeros((0, len(LABELS)), dtype=np.float32)
+    # Keyed by the precision it resolves to on this machine (auto: bf16-checked or fp32), so a cache copied
+    # from another machine never mixes the two.
+    resolved = resolve_inference_precision(precision, backend, pick_device("auto"))
+    folder = Path(cache_dir) / "teacher" / teacher_store_key(teacher_dir, max_length, backend, resolved)
     keys = pair_keys(pairs)
-    scores = _stored_scores(folder)
+    scores = _stored_scores(folder, set(map(bytes, keys)))
     missing: dict[bytes, int] = {}  # first index of each pair not yet scored (a repeated pair is scored once)
     for i, key in enumerate(map(bytes, keys)):
         if key not in scores:
             missing.setdefault(key, i)
     log.info(
-        "teacher logits: %d of %d training pairs cached in %s; scoring %d with %s (%s, %s)",
-        len(pairs) - len(missing),
+        "teacher logits: %d of %d training pairs cached in %s; scoring the other %d distinct pairs with %s (%s, %s)",
+        sum(key in scores for key in map(bytes, keys)),
         len(pairs),
         folder,
         len(missing),
@@ -181,9 +204,7 @@ def teacher_logits(
         _save_part(folder, keys[rows], part)
         scores.update(zip(map(bytes, keys[rows]), part))
         log.info("teacher logits: %d of %d missing pairs", start + len(rows), len(todo))
-    if not len(pairs):
-        return np.zeros((0, len(LABELS)), dtype=np.float32)
-    return np.stack([scores[key] for key in map(bytes, keys)]).astype(np.float32)
+    return np.stack([scores[key] for key in map(bytes, keys)]).astype(np.float32, copy=False)
 
 
 def weighted_labels(train: Dataset, no_evidence_target: str) -> list[int]:
