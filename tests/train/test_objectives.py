@@ -297,6 +297,29 @@ def test_aux_columns_only_when_asked(stance_model_dir, tmp_path):
         add_aux_columns(tagged, teacher=None, debias="none", cache_dir=tmp_path, max_length=64, no_evidence_target="x")
 
 
+def test_the_teacher_scores_only_the_pairs_that_read_its_term(stance_model_dir, tmp_path, monkeypatch):
+    # With the uniform target, the no-evidence pairs never read the teacher's term: they are not scored.
+    pairs = shuffled_sample_pairs()[:30]
+    ds = Dataset.from_dict(
+        {
+            "premise": [p for p, _ in pairs],
+            "hypothesis": [h for _, h in pairs],
+            "label": [i % 3 for i in range(30)],
+            "source": [f"snli{NO_EVIDENCE_TAG}" if i % 5 == 0 else "snli" for i in range(30)],
+        }
+    )
+    args = dict(teacher=str(stance_model_dir), debias="none", cache_dir=tmp_path, max_length=64)
+    labelled = [i for i in range(30) if i % 5]
+    calls = count_teacher_calls(monkeypatch)
+    uniform = np.asarray(add_aux_columns(ds, no_evidence_target="uniform", **args)["teacher_logits"])
+    assert calls == [24]
+    assert not uniform[::5].any()
+    # With the label target every pair learns from the teacher: the 6 others are scored now, the rest cached.
+    label = np.asarray(add_aux_columns(ds, no_evidence_target="label", **args)["teacher_logits"])
+    assert calls == [24, 6]
+    np.testing.assert_allclose(uniform[labelled], label[labelled], atol=1e-6)
+
+
 def test_the_bias_model_is_fitted_only_on_the_pairs_that_learn_a_label(tmp_path):
     # Claims with "never" are contradictions; each has a blanked copy (same claim, neutral, tagged) as
     # data.augment.blank_premise makes. Fitted on the copies too, the bias model would half-unlearn "never".

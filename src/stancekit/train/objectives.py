@@ -173,14 +173,15 @@ def teacher_logits(
     resolved = resolve_inference_precision(precision, backend, pick_device("auto"))
     folder = Path(cache_dir) / "teacher" / teacher_store_key(teacher_dir, max_length, backend, resolved)
     keys = pair_keys(pairs)
-    scores = _stored_scores(folder, set(map(bytes, keys)))
+    names = [bytes(key) for key in keys]
+    scores = _stored_scores(folder, set(names))
     missing: dict[bytes, int] = {}  # first index of each pair not yet scored (a repeated pair is scored once)
-    for i, key in enumerate(map(bytes, keys)):
-        if key not in scores:
-            missing.setdefault(key, i)
+    for i, name in enumerate(names):
+        if name not in scores:
+            missing.setdefault(name, i)
     log.info(
         "teacher logits: %d of %d training pairs cached in %s; scoring the other %d distinct pairs with %s (%s, %s)",
-        sum(key in scores for key in map(bytes, keys)),
+        sum(name in scores for name in names),
         len(pairs),
         folder,
         len(missing),
@@ -202,9 +203,9 @@ def teacher_logits(
         # Empty premises are training pairs too (data.augment.capabilities: no evidence means neutral).
         part = np.asarray(teacher.predict_logits([pairs[i] for i in rows], allow_empty_premise=True), np.float32)
         _save_part(folder, keys[rows], part)
-        scores.update(zip(map(bytes, keys[rows]), part))
+        scores.update(zip((names[i] for i in rows), part))
         log.info("teacher logits: %d of %d missing pairs", start + len(rows), len(todo))
-    return np.stack([scores[key] for key in map(bytes, keys)]).astype(np.float32, copy=False)
+    return np.stack([scores[name] for name in names]).astype(np.float32, copy=False)
 
 
 def weighted_labels(train: Dataset, no_evidence_target: str) -> list[int]:
@@ -239,7 +240,12 @@ def add_aux_columns(
     uniform = no_evidence_target == "uniform"
     flags = np.array([has_no_evidence(source) for source in train["source"]] if uniform else [False] * len(train))
     if teacher:
-        logits = teacher_logits(teacher, pairs, cache_dir, max_length, batch_size, teacher_backend, teacher_precision)
+        # Pairs that learn the uniform target never read the teacher's term (make_loss): they are not scored.
+        scored = np.flatnonzero(~flags)
+        logits = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
+        logits[scored] = teacher_logits(
+            teacher, [pairs[i] for i in scored], cache_dir, max_length, batch_size, teacher_backend, teacher_precision
+        )
         train = train.add_column("teacher_logits", logits.tolist())
     if debias != "none":
         bias = _bias_of_labelled_pairs(train, flags, seed)
