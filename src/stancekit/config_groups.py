@@ -244,6 +244,10 @@ class TrainConfig:
     # backend=openvino precision=bf16 was the fastest choice that kept fp32's labels in the inference bench.
     teacher_backend: str = "torch"
     teacher_precision: str = "auto"
+    # Whether the teacher's term also applies to the capability pairs of data.augment.capabilities (templates
+    # whose labels are right by construction, for skills the teacher never trained on): false trains them on
+    # their gold labels alone, and the teacher does not score them.
+    teacher_on_templates: bool = True
     # Shortcut debiasing against a hypothesis-only model fitted on the same training split (out of fold):
     # none, poe (product of experts: the student learns what the claim alone does not tell) or reweight
     # (each pair's loss times 1 - p_bias(gold)). The saved model is the student alone either way.

@@ -78,6 +78,23 @@ def test_distillation_mixes_gold_and_softened_teacher_targets():
     )
 
 
+def test_a_zero_teacher_weight_leaves_a_pair_on_its_gold_label_alone():
+    teacher = torch.tensor([[1.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
+    weight = torch.tensor([1.0, 0.0, 1.0, 0.0])
+    t, alpha = 2.0, 0.6
+    soft = (
+        torch.softmax(teacher / t, -1) * (torch.log_softmax(teacher / t, -1) - torch.log_softmax(LOGITS / t, -1))
+    ).sum(-1)
+    gold = ce(LOGITS, LABELS_T)
+    expected = torch.where(weight.bool(), (1 - alpha) * gold + alpha * t * t * soft, gold).mean()
+    loss = make_loss(None, 0.0, distill_alpha=alpha, distill_temperature=t)
+    value = loss({"logits": LOGITS}, LABELS_T, teacher_logits=teacher, teacher_weight=weight)
+    assert value.item() == pytest.approx(expected.item(), rel=1e-5)
+    # All ones is the plain distillation loss.
+    ones = loss({"logits": LOGITS}, LABELS_T, teacher_logits=teacher, teacher_weight=torch.ones(4))
+    assert ones.item() == pytest.approx(loss({"logits": LOGITS}, LABELS_T, teacher_logits=teacher).item(), rel=1e-6)
+
+
 def test_pairs_without_evidence_learn_equal_probabilities_in_place_of_every_other_term():
     flags = torch.tensor([0.0, 1.0, 0.0, 1.0])
     no_opinion = -torch.log_softmax(LOGITS, -1).mean(-1)
@@ -320,6 +337,37 @@ def test_the_teacher_scores_only_the_pairs_that_read_its_term(stance_model_dir, 
     np.testing.assert_allclose(uniform[labelled], label[labelled], atol=1e-6)
 
 
+def test_template_pairs_kept_from_the_teacher_are_not_scored_and_weigh_zero(stance_model_dir, tmp_path, monkeypatch):
+    # train.teacher_on_templates=false: capability pairs (source capability_aug:<family>) learn their gold
+    # label alone; the teacher scores the other pairs only, and the no-evidence ones stay uniform.
+    pairs = shuffled_sample_pairs()[:30]
+    sources = ["snli"] * 30
+    for i in range(0, 30, 4):
+        sources[i] = "capability_aug:numbers"
+    sources[2] = f"capability_aug:empty_evidence{NO_EVIDENCE_TAG}"
+    ds = Dataset.from_dict(
+        {
+            "premise": [p for p, _ in pairs],
+            "hypothesis": [h for _, h in pairs],
+            "label": [i % 3 for i in range(30)],
+            "source": sources,
+        }
+    )
+    args = dict(teacher=str(stance_model_dir), debias="none", cache_dir=tmp_path, max_length=64)
+    calls = count_teacher_calls(monkeypatch)
+    kept = add_aux_columns(ds, no_evidence_target="uniform", teacher_on_templates=False, **args)
+    templates = [i for i in range(30) if sources[i].startswith("capability_aug:")]
+    assert calls == [30 - len(templates)]
+    weight = np.asarray(kept["teacher_weight"])
+    assert weight[templates].sum() == 0 and weight[[i for i in range(30) if i not in templates]].min() == 1
+    assert not np.asarray(kept["teacher_logits"])[templates].any()
+    assert np.asarray(kept["uniform_target"])[2] == 1
+    # The default keeps the teacher on every pair: no weight column, and the templates are scored too.
+    default = add_aux_columns(ds, no_evidence_target="label", **args)
+    assert "teacher_weight" not in default.column_names
+    assert calls == [30 - len(templates), len(templates)]
+
+
 def test_the_bias_model_is_fitted_only_on_the_pairs_that_learn_a_label(tmp_path):
     # Claims with "never" are contradictions; each has a blanked copy (same claim, neutral, tagged) as
     # data.augment.blank_premise makes. Fitted on the copies too, the bias model would half-unlearn "never".
@@ -382,6 +430,37 @@ def test_recipe_trains_a_distilled_debiased_student_and_the_loss_sees_both_colum
     # The saved student loads alone, with the usual labels.
     meta = json.loads((result.model_dir / "config.json").read_text())
     assert list(meta["id2label"].values()) == ["support", "contradict", "neutral"]
+
+
+def test_recipe_keeps_the_template_pairs_from_the_teacher_when_asked(
+    tiny_model_dir, stance_model_dir, tmp_path, monkeypatch
+):
+    weights: list = []
+
+    def spying_make_loss(*args, **kwargs):
+        inner = make_loss(*args, **kwargs)
+
+        def loss(outputs, labels, num_items_in_batch=None, **aux):
+            weights.append(aux.get("teacher_weight"))
+            return inner(outputs, labels, num_items_in_batch, **aux)
+
+        return loss
+
+    import stancekit.train.recipe as recipe
+
+    monkeypatch.setattr(recipe, "make_loss", spying_make_loss)
+    extra = [
+        f"train.teacher={stance_model_dir}",
+        "train.teacher_on_templates=false",
+        "data.augment.capabilities=0.5",
+        f"paths.cache_dir={tmp_path / 'cache'}",
+    ]
+    train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "run", extra)))
+    seen = torch.cat([w.flatten() for w in weights if w is not None])
+    # Every batch carries the weights; the template pairs (a third of the training set) weigh 0, the rest 1.
+    assert len(seen) and all(w is not None for w in weights)
+    assert set(seen.tolist()) == {0.0, 1.0}
+    assert "teacher_on_templates: false" in (tmp_path / "run" / "config.yaml").read_text()
 
 
 def test_recipe_gives_the_blanked_premises_equal_probability_targets(tiny_model_dir, tmp_path, monkeypatch):

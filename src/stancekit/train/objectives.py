@@ -9,6 +9,10 @@ and stored as columns of the tokenised training set, so the loss reads it from t
   student does not run the teacher again, and a changed mixture runs it on the new pairs only. The student
   learns from ``(1 - alpha) * CE(gold) + alpha * T^2 * KL(teacher_T || student_T)`` (Hinton et al., 2015):
   the teacher's softened probabilities say which wrong labels are nearly right, which a one-hot label cannot.
+  With ``train.teacher_on_templates=false`` the capability pairs of :mod:`stancekit.data.capability_augment`
+  (templates whose labels are right by construction, teaching skills the teacher was never trained on and
+  fails: its long irrelevant evidence gets ``support``) learn their gold label alone: ``teacher_weight`` is
+  0 for them and 1 elsewhere, and the teacher does not score them.
 * ``bias_log_probs`` (``train.debias=poe|reweight``): the log-probabilities of a hypothesis-only model (TF-IDF
   + logistic regression on the claim alone, :class:`~stancekit.eval.baselines.TfidfBaseline`), fitted on the
   same training split and predicted out of fold (each pair scored by a model that never saw it: a model
@@ -47,6 +51,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from ..artifacts import atomic_path
 from ..data.augment import has_no_evidence
+from ..data.capability_augment import SOURCE_PREFIX
 from ..eval.baselines import TfidfBaseline
 from ..infer.classifier import StanceClassifier
 from ..infer.precision import resolve_inference_precision
@@ -59,7 +64,7 @@ log = logging.getLogger(__name__)
 DEBIAS_MODES = ("none", "poe", "reweight")
 NO_EVIDENCE_TARGETS = ("label", "uniform")
 # Per-pair columns the loss reads from the batch; the Trainer must not drop them (StanceTrainer keeps them).
-AUX_COLUMNS = ("teacher_logits", "bias_log_probs", "uniform_target")
+AUX_COLUMNS = ("teacher_logits", "teacher_weight", "bias_log_probs", "uniform_target")
 
 
 # ------------------------------------------------------------------------------------------- the bias model
@@ -208,6 +213,11 @@ def teacher_logits(
     return np.stack([scores[name] for name in names]).astype(np.float32, copy=False)
 
 
+def is_template(sources: Sequence[str]) -> np.ndarray:
+    """Which training pairs are capability pairs (``source`` ``capability_aug:<family>...``)."""
+    return np.array([source.startswith(f"{SOURCE_PREFIX}:") for source in sources], dtype=bool)
+
+
 def weighted_labels(train: Dataset, no_evidence_target: str) -> list[int]:
     """The training labels that ``train.class_weights=balanced`` counts: with ``no_evidence_target=uniform`` the
     pairs without evidence learn no label, so they do not count as ``neutral``."""
@@ -228,6 +238,7 @@ def add_aux_columns(
     no_evidence_target: str = "label",
     teacher_backend: str = "torch",
     teacher_precision: str = "auto",
+    teacher_on_templates: bool = True,
 ) -> Dataset:
     """The training set with the per-pair columns the configured objective needs (none for plain CE)."""
     if debias not in DEBIAS_MODES:
@@ -240,13 +251,18 @@ def add_aux_columns(
     uniform = no_evidence_target == "uniform"
     flags = np.array([has_no_evidence(source) for source in train["source"]] if uniform else [False] * len(train))
     if teacher:
-        # Pairs that learn the uniform target never read the teacher's term (make_loss): they are not scored.
-        scored = np.flatnonzero(~flags)
+        # Pairs that learn the uniform target, and template pairs kept from the teacher, never read the
+        # teacher's term (make_loss): they are not scored.
+        gold_only = np.zeros(len(pairs), dtype=bool) if teacher_on_templates else is_template(train["source"])
+        scored = np.flatnonzero(~(flags | gold_only))
         logits = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
         logits[scored] = teacher_logits(
             teacher, [pairs[i] for i in scored], cache_dir, max_length, batch_size, teacher_backend, teacher_precision
         )
         train = train.add_column("teacher_logits", logits.tolist())
+        if gold_only.any():
+            log.info("template pairs learning their gold label alone (no teacher): %d", int(gold_only.sum()))
+            train = train.add_column("teacher_weight", (~gold_only).astype(float).tolist())
     if debias != "none":
         bias = _bias_of_labelled_pairs(train, flags, seed)
         train = train.add_column("bias_log_probs", bias.astype(np.float32).tolist())

@@ -159,6 +159,7 @@ def train(cfg: DictConfig, callbacks: list[TrainerCallback] | None = None) -> Tr
         no_evidence_target=cfg.train.no_evidence_target,
         teacher_backend=cfg.train.teacher_backend,
         teacher_precision=cfg.train.teacher_precision,
+        teacher_on_templates=cfg.train.teacher_on_templates,
     )
     train_set = tokenize(train_pairs, tokenizer, cfg.model.max_length)
     val_set = tokenize(splits.validation, tokenizer, cfg.model.max_length)

@@ -182,8 +182,9 @@ def make_loss(
 ):
     """The loss for the Trainer's ``compute_loss_func``: cross-entropy with optional class weights and label
     smoothing, debiased (``poe``/``reweight``) when the batch carries ``bias_log_probs``, mixed with the
-    teacher's soft targets when it carries ``teacher_logits``; pairs flagged by ``uniform_target`` learn
-    equal probabilities instead (no evidence, no opinion: :mod:`stancekit.train.objectives`).
+    teacher's soft targets when it carries ``teacher_logits`` (except where ``teacher_weight`` is 0); pairs
+    flagged by ``uniform_target`` learn equal probabilities instead (no evidence, no opinion:
+    :mod:`stancekit.train.objectives`).
 
     With gradient accumulation the Trainer passes the number of labels in the whole accumulated batch, so
     the loss is a sum divided by that count (each example weighs the same whatever its micro-batch).
@@ -196,7 +197,15 @@ def make_loss(
         raise ValueError(f"train.distill_temperature must be positive, got {distill_temperature}")
     functional = torch.nn.functional
 
-    def loss(outputs, labels, num_items_in_batch=None, teacher_logits=None, bias_log_probs=None, uniform_target=None):
+    def loss(
+        outputs,
+        labels,
+        num_items_in_batch=None,
+        teacher_logits=None,
+        teacher_weight=None,
+        bias_log_probs=None,
+        uniform_target=None,
+    ):
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
         logits = logits.view(-1, logits.size(-1)).float()
         labels = labels.view(-1)
@@ -218,7 +227,9 @@ def make_loss(
                 log_target=True,
                 reduction="none",
             ).sum(dim=-1)
-            per_pair = (1.0 - distill_alpha) * per_pair + distill_alpha * (t * t) * soft
+            # Per pair: alpha, or 0 where teacher_weight keeps a pair on its gold label alone.
+            alpha = distill_alpha if teacher_weight is None else distill_alpha * teacher_weight.float()
+            per_pair = (1.0 - alpha) * per_pair + alpha * (t * t) * soft
         if uniform_target is not None:
             # Cross-entropy against equal probabilities: its gradient is softmax - 1/3, zero only at "no opinion".
             no_opinion = -functional.log_softmax(logits, dim=-1).mean(dim=-1)
