@@ -247,38 +247,6 @@ def test_match_labels_recomputed_from_the_text():
     assert checked > 20
 
 
-def _overlap_reading(sentence: str) -> tuple[int, int, dict[str, str]] | None:
-    """(scenario, side: 0 the outcome, 1 its opposite, slot values) of one sentence of the overlap family."""
-    from stancekit.data.capability_augment.overlap import SCENARIOS
-
-    for index, scenario in enumerate(SCENARIOS):
-        for position, template in enumerate(scenario[:4]):
-            parts = re.split(r"\{(\w+)\}", template)
-            pattern = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
-            if m := re.fullmatch(pattern, sentence, flags=re.IGNORECASE):
-                return index, position // 2, {k: v.lower() for k, v in m.groupdict().items()}
-    return None
-
-
-def test_overlap_labels_recomputed_from_the_text():
-    # Same scenario, same places and names: the same outcome supports, the opposite one contradicts; a claim
-    # about another place, company, team or person than the evidence's is neutral.
-    checked = 0
-    for pair in _by_family("overlap"):
-        premise = _overlap_reading(sentences(pair["premise"])[0])
-        claim = _overlap_reading(pair["hypothesis"])
-        assert premise and claim, pair
-        assert premise[0] == claim[0], pair
-        shared = set(premise[2]) & set(claim[2])
-        if any(premise[2][k] != claim[2][k] for k in shared):
-            expected = "neutral"
-        else:
-            expected = "support" if premise[1] == claim[1] else "contradict"
-        assert _label(pair) == expected, pair
-        checked += 1
-    assert checked > 100
-
-
 def test_tenure_labels_recomputed_from_the_text():
     checked = 0
     for pair in _by_family("dates"):

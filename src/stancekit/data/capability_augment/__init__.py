@@ -25,11 +25,6 @@ Each family teaches one skill (measured pass rates of trained models in brackets
   refusal to comment leaves X open; "A claimed X, but B denied it" contradicts "B accepts X" and, like any
   report of a denial, X itself (what A does next stays open).
 
-* ``overlap`` (paraphrase invariance, 0.30–0.40 after the families above): a claim that repeats the
-  evidence's words with the outcome turned round contradicts it ("... will shut down its plant" against
-  "... will keep its plant running"), the same outcome in other words supports it, and the evidence's words
-  about a place or company it does not mention are ``neutral``: shared words are not agreement.
-
 Every family except ``empty_evidence`` gives one pair per label in turn, so none teaches a label prior.
 
 The vocabularies (people, teams, cities, companies, authorities...) and templates are this module's own and

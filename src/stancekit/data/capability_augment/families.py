@@ -22,7 +22,6 @@ from .events import (
     _tenure,
 )
 from .numbers import COUNT_TEMPLATES, TREND_TEMPLATES, _count_template, _trend_template
-from .overlap import OVERLAP_TEMPLATES
 from .speech import SYMMETRY_GROUPS, _direct_reports, _disputed_report, _symmetry_group
 from .vocabulary import (
     BOILERPLATE,
@@ -45,11 +44,10 @@ TEMPLATES: dict[str, list[Template]] = {
     "dates": [_tenure, _construction, _age_at, _festivals, _award_order],
     # Direct reports twice as often: "a denial of X contradicts X" is the skill; disputes are its variation.
     "reported_speech": [_direct_reports, _direct_reports, _disputed_report],
-    "overlap": OVERLAP_TEMPLATES,
 }
 # Where the content-free premises' claims, and the evidence wrapped in boilerplate, come from.
 EVIDENCE_FAMILIES = ("entity_swap", "numbers", "dates", "reported_speech")
-FAMILIES = ("symmetry", "entity_swap", "numbers", "dates", "empty_evidence", "reported_speech", "overlap")
+FAMILIES = ("symmetry", "entity_swap", "numbers", "dates", "empty_evidence", "reported_speech")
 # The labels each family teaches (the test checks that each appears).
 FAMILY_LABELS = {family: {SUPPORT, CONTRADICT, NEUTRAL} for family in FAMILIES}
 
