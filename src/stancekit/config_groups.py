@@ -234,7 +234,8 @@ class TrainConfig:
     class_weights: str | None = None
     # Distillation (stancekit.train.objectives): a saved stancekit model folder whose logits on the training
     # pairs (computed once, cached in paths.cache_dir/teacher) the student also learns from:
-    # loss = (1 - distill_alpha) * CE(gold) + distill_alpha * T^2 * KL(teacher_T || student_T), T below.
+    # loss = (1 - distill_alpha) * CE(gold) + distill_alpha * T^2 * KL(teacher_T || student_T), T below
+    # (not for the no-evidence pairs under no_evidence_target=uniform, nor those of teacher_on_templates).
     teacher: str | None = None
     distill_alpha: float = 0.5
     # Softens both distributions, so the teacher's "nearly right" labels carry weight (Hinton et al., 2015).
@@ -246,7 +247,8 @@ class TrainConfig:
     teacher_precision: str = "auto"
     # Whether the teacher's term also applies to the capability pairs of data.augment.capabilities (templates
     # whose labels are right by construction, for skills the teacher never trained on): false trains them on
-    # their gold labels alone, and the teacher does not score them.
+    # their gold labels alone (alpha 0 for them; the no-evidence ones still learn the uniform target under
+    # no_evidence_target=uniform), and the teacher does not score them.
     teacher_on_templates: bool = True
     # Shortcut debiasing against a hypothesis-only model fitted on the same training split (out of fold):
     # none, poe (product of experts: the student learns what the claim alone does not tell) or reweight

@@ -13,6 +13,7 @@ import torch
 from datasets import Dataset
 
 from stancekit.data.augment import NO_EVIDENCE_TAG
+from stancekit.data.capability_augment import SOURCE_PREFIX
 from stancekit.labels import LABEL2ID
 from stancekit.train import train
 from stancekit.train.objectives import (
@@ -90,6 +91,9 @@ def test_a_zero_teacher_weight_leaves_a_pair_on_its_gold_label_alone():
     loss = make_loss(None, 0.0, distill_alpha=alpha, distill_temperature=t)
     value = loss({"logits": LOGITS}, LABELS_T, teacher_logits=teacher, teacher_weight=weight)
     assert value.item() == pytest.approx(expected.item(), rel=1e-5)
+    # The sum path of gradient accumulation divides the same per-pair terms by the accumulated count.
+    summed = loss({"logits": LOGITS}, LABELS_T, num_items_in_batch=8, teacher_logits=teacher, teacher_weight=weight)
+    assert summed.item() == pytest.approx(expected.item() * 4 / 8, rel=1e-5)
     # All ones is the plain distillation loss.
     ones = loss({"logits": LOGITS}, LABELS_T, teacher_logits=teacher, teacher_weight=torch.ones(4))
     assert ones.item() == pytest.approx(loss({"logits": LOGITS}, LABELS_T, teacher_logits=teacher).item(), rel=1e-6)
@@ -343,8 +347,8 @@ def test_template_pairs_kept_from_the_teacher_are_not_scored_and_weigh_zero(stan
     pairs = shuffled_sample_pairs()[:30]
     sources = ["snli"] * 30
     for i in range(0, 30, 4):
-        sources[i] = "capability_aug:numbers"
-    sources[2] = f"capability_aug:empty_evidence{NO_EVIDENCE_TAG}"
+        sources[i] = f"{SOURCE_PREFIX}:numbers"
+    sources[2] = f"{SOURCE_PREFIX}:empty_evidence{NO_EVIDENCE_TAG}"
     ds = Dataset.from_dict(
         {
             "premise": [p for p, _ in pairs],
@@ -356,7 +360,7 @@ def test_template_pairs_kept_from_the_teacher_are_not_scored_and_weigh_zero(stan
     args = dict(teacher=str(stance_model_dir), debias="none", cache_dir=tmp_path, max_length=64)
     calls = count_teacher_calls(monkeypatch)
     kept = add_aux_columns(ds, no_evidence_target="uniform", teacher_on_templates=False, **args)
-    templates = [i for i in range(30) if sources[i].startswith("capability_aug:")]
+    templates = [i for i in range(30) if sources[i].startswith(f"{SOURCE_PREFIX}:")]
     assert calls == [30 - len(templates)]
     weight = np.asarray(kept["teacher_weight"])
     assert weight[templates].sum() == 0 and weight[[i for i in range(30) if i not in templates]].min() == 1
@@ -366,6 +370,16 @@ def test_template_pairs_kept_from_the_teacher_are_not_scored_and_weigh_zero(stan
     default = add_aux_columns(ds, no_evidence_target="label", **args)
     assert "teacher_weight" not in default.column_names
     assert calls == [30 - len(templates), len(templates)]
+
+
+def test_keeping_templates_from_a_teacher_that_is_not_there_is_said(tmp_path, caplog):
+    ds = Dataset.from_dict({"premise": ["a"], "hypothesis": ["b"], "label": [0], "source": ["snli"]})
+    with caplog.at_level("WARNING", logger="stancekit.train.objectives"):
+        kept = add_aux_columns(
+            ds, teacher=None, debias="none", cache_dir=tmp_path, max_length=64, teacher_on_templates=False
+        )
+    assert kept.column_names == ds.column_names
+    assert "has no effect without train.teacher" in caplog.text
 
 
 def test_the_bias_model_is_fitted_only_on_the_pairs_that_learn_a_label(tmp_path):
@@ -455,13 +469,14 @@ def test_recipe_keeps_the_template_pairs_from_the_teacher_when_asked(
         "data.augment.capabilities=0.5",
         f"paths.cache_dir={tmp_path / 'cache'}",
     ]
-    train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "run", extra)))
+    result = train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "run", extra)))
     # Training batches carry the weights (validation batches, scored for their loss too, have none); the
     # template pairs (a third of the training set) weigh 0, the rest 1.
-    assert weights and weights[0] is not None
+    assert weights and weights[0] is not None and any(w is None for w in weights)
     seen = torch.cat([w.flatten() for w in weights if w is not None])
     assert set(seen.tolist()) == {0.0, 1.0}
     assert "teacher_on_templates: false" in (tmp_path / "run" / "config.yaml").read_text()
+    assert "capability pairs on their gold labels alone" in (result.model_dir / "README.md").read_text()
 
 
 def test_recipe_gives_the_blanked_premises_equal_probability_targets(tiny_model_dir, tmp_path, monkeypatch):

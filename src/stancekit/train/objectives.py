@@ -10,9 +10,9 @@ and stored as columns of the tokenised training set, so the loss reads it from t
   learns from ``(1 - alpha) * CE(gold) + alpha * T^2 * KL(teacher_T || student_T)`` (Hinton et al., 2015):
   the teacher's softened probabilities say which wrong labels are nearly right, which a one-hot label cannot.
   With ``train.teacher_on_templates=false`` the capability pairs of :mod:`stancekit.data.capability_augment`
-  (templates whose labels are right by construction, teaching skills the teacher was never trained on and
-  fails: its long irrelevant evidence gets ``support``) learn their gold label alone: ``teacher_weight`` is
-  0 for them and 1 elsewhere, and the teacher does not score them.
+  (templates whose labels are right by construction, for skills the teacher was never trained on and often
+  fails) learn their gold label alone, with the full weight of a gold term (alpha 0 for them):
+  ``teacher_weight`` is 0 for them and 1 elsewhere, and the teacher does not score them.
 * ``bias_log_probs`` (``train.debias=poe|reweight``): the log-probabilities of a hypothesis-only model (TF-IDF
   + logistic regression on the claim alone, :class:`~stancekit.eval.baselines.TfidfBaseline`), fitted on the
   same training split and predicted out of fold (each pair scored by a model that never saw it: a model
@@ -261,8 +261,14 @@ def add_aux_columns(
         )
         train = train.add_column("teacher_logits", logits.tolist())
         if gold_only.any():
-            log.info("template pairs learning their gold label alone (no teacher): %d", int(gold_only.sum()))
+            # Counted without the no-evidence templates, which learn the uniform target instead.
+            log.info("capability pairs on their gold labels alone (no teacher): %d", int((gold_only & ~flags).sum()))
             train = train.add_column("teacher_weight", (~gold_only).astype(float).tolist())
+        elif not teacher_on_templates:
+            log.warning("train.teacher_on_templates=false: no capability pairs (data.augment.capabilities) to keep")
+    elif not teacher_on_templates:
+        # Asked for, but nothing to apply it to: say so rather than train a plain model silently.
+        log.warning("train.teacher_on_templates=false has no effect without train.teacher")
     if debias != "none":
         bias = _bias_of_labelled_pairs(train, flags, seed)
         train = train.add_column("bias_log_probs", bias.astype(np.float32).tolist())

@@ -109,6 +109,8 @@ def objective_line(cfg: DictConfig) -> str:
             f"distilled from `{cfg.train.teacher}` (alpha {cfg.train.distill_alpha}, "
             f"temperature {cfg.train.distill_temperature})"
         )
+        if not cfg.train.teacher_on_templates and cfg.data.augment.capabilities:
+            parts.append("the capability pairs on their gold labels alone (no teacher)")
     return "; ".join(parts)
 
 
