@@ -162,10 +162,15 @@ SCRIPT_SCHEMAS = {
 }
 
 
-def repeated_defaults(values: dict, schema: type, where: str) -> list[str]:
-    """Keys of a YAML file's ``values`` whose value is the schema's own default (or an unknown key)."""
+def repeated_defaults(values: dict, schema: type, where: str, inherited: dict | None = None) -> list[str]:
+    """Keys of a YAML file's ``values`` whose value is the schema's own default (or an unknown key).
+
+    ``inherited``: what the file's parent experiments set (an experiment built on another); a schema default
+    that undoes a parent's value is what the file changes, not a second home of the default.
+    """
     hints = typing.get_type_hints(schema)
     defaults = OmegaConf.to_container(OmegaConf.structured(schema), resolve=False)
+    inherited = inherited or {}
     found = []
     for key, value in values.items():
         if key in ("defaults", "hydra"):
@@ -173,13 +178,25 @@ def repeated_defaults(values: dict, schema: type, where: str) -> list[str]:
         if key not in defaults:
             found.append(f"{where}.{key} (not in {schema.__name__})")
         elif dataclasses.is_dataclass(hints[key]) and isinstance(value, dict):
-            found += repeated_defaults(value, hints[key], f"{where}.{key}")
+            found += repeated_defaults(value, hints[key], f"{where}.{key}", inherited.get(key))
         elif schema is DataConfig and key in ("train", "validation", "test"):
             for i, src in enumerate(value):
                 found += repeated_defaults(src, SourceConfig, f"{where}.{key}[{i}]")
-        elif value == defaults[key]:
+        elif value == defaults[key] and inherited.get(key, defaults[key]) == defaults[key]:
             found.append(f"{where}.{key}: {value!r}")
     return found
+
+
+def parent_experiments(path: Path) -> dict:
+    """The values an experiment file inherits from the experiments its defaults list names (recursively)."""
+    values = OmegaConf.to_container(OmegaConf.load(path), resolve=False) or {}
+    merged = OmegaConf.create()
+    for entry in values.get("defaults", []):
+        if isinstance(entry, str) and entry != "_self_":
+            parent = path.parent / f"{entry}.yaml"
+            own = {k: v for k, v in OmegaConf.to_container(OmegaConf.load(parent)).items() if k != "defaults"}
+            merged = OmegaConf.merge(merged, parent_experiments(parent), own)
+    return OmegaConf.to_container(merged, resolve=False)
 
 
 def yaml_files() -> list[tuple[Path, type]]:
@@ -195,13 +212,22 @@ def test_yaml_files_say_only_what_differs_from_the_schema(path, schema):
     """Every default has one home, the dataclass schema: a YAML key that repeats it is a second home."""
     values = OmegaConf.to_container(OmegaConf.load(path), resolve=False) or {}
     where = f"{path.parent.name}/{path.name}" if path.parent != CONFIGS else path.name
-    assert not repeated_defaults(values, schema, where), "repeats a schema default"
+    inherited = parent_experiments(path) if path.parent.name == "experiment" else {}
+    assert not repeated_defaults(values, schema, where, inherited), "repeats a schema default"
 
 
 def test_the_repeat_check_can_fail():
     assert repeated_defaults({"batch_size": 16, "epochs": 2}, TrainConfig, "t") == ["t.batch_size: 16"]
     sources = {"name": "x", "train": [{"adapter": "csv", "premise_column": "premise"}]}
     assert repeated_defaults(sources, DataConfig, "d") == ["d.train[0].premise_column: 'premise'"]
+    # A default that undoes what a parent experiment sets is a change; one the parent leaves alone is not.
+    run = {"train": {"epochs": 3.0, "batch_size": 16}}
+    assert repeated_defaults(run, TrainRunConfig, "e", {"train": {"epochs": 1}}) == ["e.train.batch_size: 16"]
+    assert repeated_defaults(run, TrainRunConfig, "e", {"train": {}}) == [
+        "e.train.epochs: 3.0",
+        "e.train.batch_size: 16",
+    ]
+    assert parent_experiments(CONFIGS / "experiment" / "stance_mix_distilled_robust.yaml")["train"]["epochs"] == 1
 
 
 def experiment_keys(name: str) -> dict[str, dict]:
