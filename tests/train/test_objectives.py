@@ -413,25 +413,32 @@ def test_the_bias_model_is_fitted_only_on_the_pairs_that_learn_a_label(tmp_path)
     )
 
 
-def test_recipe_trains_a_distilled_debiased_student_and_the_loss_sees_both_columns(
-    tiny_model_dir, stance_model_dir, tmp_path, monkeypatch
-):
-    seen: list[set[str]] = []
+def spy_on_loss(monkeypatch) -> list[dict]:
+    """The per-pair columns (``aux``) the recipe's loss receives, one dict per call, in call order."""
+    import stancekit.train.recipe as recipe
+
+    calls: list[dict] = []
 
     def spying_make_loss(*args, **kwargs):
         inner = make_loss(*args, **kwargs)
 
         def loss(outputs, labels, num_items_in_batch=None, **aux):
-            seen.append({k for k, v in aux.items() if v is not None})
+            calls.append(aux)
             return inner(outputs, labels, num_items_in_batch, **aux)
 
         return loss
 
-    import stancekit.train.recipe as recipe
-
     monkeypatch.setattr(recipe, "make_loss", spying_make_loss)
+    return calls
+
+
+def test_recipe_trains_a_distilled_debiased_student_and_the_loss_sees_both_columns(
+    tiny_model_dir, stance_model_dir, tmp_path, monkeypatch
+):
+    calls = spy_on_loss(monkeypatch)
     extra = [f"train.teacher={stance_model_dir}", "train.debias=poe", f"paths.cache_dir={tmp_path / 'cache'}"]
     result = train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "run", extra)))
+    seen = [{k for k, v in aux.items() if v is not None} for aux in calls]
     assert seen and all(s == {"teacher_logits", "bias_log_probs"} for s in seen[:3]), seen[:3]
     assert store_files(tmp_path / "cache")
     config = (tmp_path / "run" / "config.yaml").read_text()
@@ -449,20 +456,7 @@ def test_recipe_trains_a_distilled_debiased_student_and_the_loss_sees_both_colum
 def test_recipe_keeps_the_template_pairs_from_the_teacher_when_asked(
     tiny_model_dir, stance_model_dir, tmp_path, monkeypatch
 ):
-    weights: list = []
-
-    def spying_make_loss(*args, **kwargs):
-        inner = make_loss(*args, **kwargs)
-
-        def loss(outputs, labels, num_items_in_batch=None, **aux):
-            weights.append(aux.get("teacher_weight"))
-            return inner(outputs, labels, num_items_in_batch, **aux)
-
-        return loss
-
-    import stancekit.train.recipe as recipe
-
-    monkeypatch.setattr(recipe, "make_loss", spying_make_loss)
+    calls = spy_on_loss(monkeypatch)
     extra = [
         f"train.teacher={stance_model_dir}",
         "train.teacher_on_templates=false",
@@ -470,6 +464,7 @@ def test_recipe_keeps_the_template_pairs_from_the_teacher_when_asked(
         f"paths.cache_dir={tmp_path / 'cache'}",
     ]
     result = train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "run", extra)))
+    weights = [aux.get("teacher_weight") for aux in calls]
     # Training batches carry the weights (validation batches, scored for their loss too, have none); the
     # template pairs (a third of the training set) weigh 0, the rest 1.
     assert weights and weights[0] is not None and any(w is None for w in weights)
@@ -480,22 +475,10 @@ def test_recipe_keeps_the_template_pairs_from_the_teacher_when_asked(
 
 
 def test_recipe_gives_the_blanked_premises_equal_probability_targets(tiny_model_dir, tmp_path, monkeypatch):
-    seen: list = []
-
-    def spying_make_loss(*args, **kwargs):
-        inner = make_loss(*args, **kwargs)
-
-        def loss(outputs, labels, num_items_in_batch=None, **aux):
-            seen.append(aux.get("uniform_target"))
-            return inner(outputs, labels, num_items_in_batch, **aux)
-
-        return loss
-
-    import stancekit.train.recipe as recipe
-
-    monkeypatch.setattr(recipe, "make_loss", spying_make_loss)
+    calls = spy_on_loss(monkeypatch)
     extra = ["data.augment.blank_premise=0.5", "train.no_evidence_target=uniform"]
     result = train(compose_config("train", tiny_train_overrides(tiny_model_dir, tmp_path / "run", extra)))
+    seen = [aux.get("uniform_target") for aux in calls]
     # Training batches carry the flags, some set and some not (a third of the 360 training pairs are blanked);
     # validation batches have no blanked pairs, so no flags.
     flags = torch.cat([s for s in seen if s is not None])
