@@ -1,5 +1,5 @@
 """The base model: resolve ``model.name_or_path`` (packaged, a folder, a hub id), load its tokenizer, and
-build the classifier with a fresh head and our labels."""
+build the classifier with our labels."""
 
 from __future__ import annotations
 
@@ -37,7 +37,12 @@ def load_tokenizer(cfg: ModelConfig) -> PreTrainedTokenizerBase:
 
 
 def build_model(cfg: ModelConfig) -> PreTrainedModel:
-    """A sequence classifier with a fresh 3-way head and our labels written into its config."""
+    """A sequence classifier with a 3-way head and our labels written into its config.
+
+    A head of another shape is replaced by a fresh one. A 3-way head is kept as the starting point, its rows
+    read in our label order: right for a stancekit model (the FNC-1 model continued on ARC, say); for a model
+    with other 3 labels it is only an initialisation that fine-tuning retrains.
+    """
     path = resolve_model_path(cfg.name_or_path, cfg.cache_dir)
     return AutoModelForSequenceClassification.from_pretrained(
         path,
