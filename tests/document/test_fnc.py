@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from stancekit.document import resolve_options
-from stancekit.document.fnc import fnc_metrics, fnc_score, lexical_relatedness, to_fnc_labels
+from stancekit.document.fnc import (
+    choose_relatedness_threshold,
+    fnc_metrics,
+    fnc_score,
+    lexical_relatedness,
+    to_fnc_labels,
+)
 from stancekit.labels import LABELS
 
 
@@ -79,3 +85,27 @@ def test_relatedness_gate_keeps_unrelated_pairs_from_the_model():
     ungated = DocumentLogProbs(scorer, resolve_options(min_claim_overlap=0), gate=None)
     ungated(pairs)
     assert any("comet" in p for p, _ in seen) and ungated.gated == [set()]
+
+
+def test_the_gate_threshold_is_the_one_with_the_best_expected_fnc_score():
+    # Four unrelated pairs at cosine 0, 0.01, 0.02, 0.06; four related ones at 0, 0.03, 0.05, 0.09.
+    relatedness = [0.0, 0.01, 0.02, 0.06, 0.0, 0.03, 0.05, 0.09]
+    related = [False] * 4 + [True] * 4
+    best, rows = choose_relatedness_threshold(relatedness, related, stance_accuracy=1.0, thresholds=[0.0, 0.025, 0.07])
+    by_t = {row["threshold"]: row for row in rows}
+    # 0.0 passes all: 4 related x (0.25 + 0.75) = 4.0. 0.025 gates 3 unrelated (0.75) and passes 3 related (3.0).
+    # 0.07 gates 4 unrelated (1.0) and passes 1 related (1.0).
+    assert by_t[0.0]["expected_score"] == pytest.approx(4.0)
+    assert by_t[0.025]["expected_score"] == pytest.approx(3.75)
+    assert by_t[0.07]["expected_score"] == pytest.approx(2.0)
+    assert best == 0.0
+    assert by_t[0.025]["related_passed"] == pytest.approx(0.75)
+    assert by_t[0.025]["unrelated_passed"] == pytest.approx(0.25)
+    # A stance stage that is always wrong earns only the 0.25 of each related pair passed: 0.0 scores 1.0,
+    # 0.025 scores 0.75 + 0.75 = 1.5, 0.07 scores 1.0 + 0.25 = 1.25.
+    best, _ = choose_relatedness_threshold(relatedness, related, stance_accuracy=0.0, thresholds=[0.0, 0.025, 0.07])
+    assert best == 0.025
+    with pytest.raises(ValueError, match="same, non-zero length"):
+        choose_relatedness_threshold([0.1], [True, False], 0.5)
+    with pytest.raises(ValueError, match="stance_accuracy"):
+        choose_relatedness_threshold([0.1], [True], 1.5)
