@@ -13,8 +13,9 @@ config says (to ``neutral`` by default). For the FNC view we need four labels, s
   unrelated pairs with ROC AUC 0.99, and the default threshold 0.07 was picked there (related/unrelated
   accuracy 0.982; 0.968 on the competition test; 0.871 on ARC test, whose user posts overlap less with
   their claims: 0.045 would give 0.877 there). For another corpus, :func:`choose_relatedness_threshold`
-  picks the threshold on labelled pairs outside its test split (ARC's training stances give 0.025). The vectoriser (English stop words, sublinear tf) is fitted
-  on the evaluated set's own bodies and headlines, without labels.
+  picks the threshold on labelled pairs outside its test split (ARC's training stances give 0.025, which
+  weighs a related pair passed above an unrelated one gated, as the FNC score does). The vectoriser
+  (English stop words, sublinear tf) is fitted on the evaluated set's own bodies and headlines, without labels.
 * ``unrelated_rule=neutral``: our ``neutral`` means ``unrelated`` and ``discuss`` is never predicted, for
   a model that was trained with ``unrelated -> neutral`` and no other relatedness signal.
 
