@@ -57,6 +57,16 @@ def test_every_experiment_composes(experiment):
     assert experiment in cfg.tags
 
 
+def test_arc_mpnet_is_fnc1_mpnet_on_arc_from_its_model():
+    """An experiment built on one that overrides /data overrides it again: the outer override wins."""
+    cfg = compose_config("train", ["experiment=arc_mpnet", "paths.output_dir=/tmp/x"])
+    assert cfg.data.name == "arc" and cfg.data.train[0].skip_labels == ["unrelated"]
+    assert cfg.data.document_input == "selected_sentences" and cfg.data.document_sentences == 3
+    assert cfg.model.max_length == 256 and cfg.train.class_weights == "balanced" and not cfg.run_test
+    assert cfg.train.epochs == 2 and cfg.train.eval_steps == 50
+    assert cfg.model.name_or_path.endswith("outputs/fnc1_mpnet/model")
+
+
 @pytest.mark.parametrize("group,schema", [("model", ModelConfig), ("train", TrainConfig), ("paths", PathsConfig)])
 def test_every_group_option_composes(group, schema):
     for option in group_options(group):

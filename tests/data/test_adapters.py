@@ -111,6 +111,11 @@ def test_fnc1_train_and_holdout_are_split_by_body_id():
     assert val[0]["hypothesis"] == "Comet spotted over northern hills" and LABELS[val[0]["label"]] == "support"
 
 
+def test_arc_trains_on_the_related_pairs_only():
+    pairs, skipped = read(data_cfg("arc").train[0], FIXTURE_ROOT)
+    assert skipped == 1 and [LABELS[p["label"]] for p in pairs] == ["support", "contradict", "neutral"]
+
+
 def test_unrelated_mapping_is_configurable():
     src = data_cfg("fnc1").test[0]
     src.skip_labels = ["unrelated"]

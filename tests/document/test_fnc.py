@@ -105,6 +105,15 @@ def test_the_gate_threshold_is_the_one_with_the_best_expected_fnc_score():
     # 0.025 scores 0.75 + 0.75 = 1.5, 0.07 scores 1.0 + 0.25 = 1.25.
     best, _ = choose_relatedness_threshold(relatedness, related, stance_accuracy=0.0, thresholds=[0.0, 0.025, 0.07])
     assert best == 0.025
+    assert by_t[0.025]["relatedness_accuracy"] == pytest.approx(6 / 8)
+    # Nothing lies between 0.07 and 0.08 here, so their scores tie: the lower threshold wins, in either order.
+    assert choose_relatedness_threshold(relatedness, related, 1.0, thresholds=[0.08, 0.07])[0] == 0.07
+    # The default grid: 0 to 0.2 in steps of 0.005.
+    best, rows = choose_relatedness_threshold(relatedness, related, stance_accuracy=0.5)
+    assert len(rows) == 41 and rows[0]["threshold"] == 0.0 and rows[-1]["threshold"] == 0.2
+    assert best in {row["threshold"] for row in rows}
+    with pytest.raises(ValueError, match="no thresholds"):
+        choose_relatedness_threshold(relatedness, related, 0.5, thresholds=[])
     with pytest.raises(ValueError, match="same, non-zero length"):
         choose_relatedness_threshold([0.1], [True, False], 0.5)
     with pytest.raises(ValueError, match="stance_accuracy"):

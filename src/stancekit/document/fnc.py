@@ -13,9 +13,10 @@ config says (to ``neutral`` by default). For the FNC view we need four labels, s
   unrelated pairs with ROC AUC 0.99, and the default threshold 0.07 was picked there (related/unrelated
   accuracy 0.982; 0.968 on the competition test; 0.871 on ARC test, whose user posts overlap less with
   their claims: 0.045 would give 0.877 there). For another corpus, :func:`choose_relatedness_threshold`
-  picks the threshold on labelled pairs outside its test split (ARC's training stances give 0.025, which
-  weighs a related pair passed above an unrelated one gated, as the FNC score does). The vectoriser
-  (English stop words, sublinear tf) is fitted on the evaluated set's own bodies and headlines, without labels.
+  picks the threshold on labelled pairs outside its test split by the expected FNC score, which weighs a
+  related pair passed above an unrelated one gated (ARC's training stances, stance accuracy 0.62: 0.025).
+  The vectoriser (English stop words, sublinear tf) is fitted on the evaluated set's own bodies and
+  headlines, without labels.
 * ``unrelated_rule=neutral``: our ``neutral`` means ``unrelated`` and ``discuss`` is never predicted, for
   a model that was trained with ``unrelated -> neutral`` and no other relatedness signal.
 
@@ -129,6 +130,8 @@ def choose_relatedness_threshold(
         raise ValueError(f"relatedness and related need the same, non-zero length, not {r.shape} and {rel.shape}")
     if not 0.0 <= stance_accuracy <= 1.0:
         raise ValueError(f"stance_accuracy must lie in [0, 1], not {stance_accuracy}")
+    if not len(thresholds):
+        raise ValueError("no thresholds to choose from")
     rows = []
     for t in thresholds:
         passed = r >= t
@@ -140,7 +143,8 @@ def choose_relatedness_threshold(
             "unrelated_passed": float(np.mean(passed[~rel])) if (~rel).any() else 0.0,
             "relatedness_accuracy": float(np.mean(passed == rel)),
         })
-    best = max(rows, key=lambda row: (row["expected_score"], -row["threshold"]))
+    # Rounded so that scores equal in exact arithmetic tie, and the lower threshold wins.
+    best = max(rows, key=lambda row: (round(row["expected_score"], 9), -row["threshold"]))
     return best["threshold"], rows
 
 

@@ -39,9 +39,11 @@ def load_tokenizer(cfg: ModelConfig) -> PreTrainedTokenizerBase:
 def build_model(cfg: ModelConfig) -> PreTrainedModel:
     """A sequence classifier with a 3-way head and our labels written into its config.
 
-    A head of another shape is replaced by a fresh one. A 3-way head is kept as the starting point, its rows
-    read in our label order: right for a stancekit model (the FNC-1 model continued on ARC, say); for a model
-    with other 3 labels it is only an initialisation that fine-tuning retrains.
+    Only weights whose shape differs are initialised afresh: the output layer of a head with another number of
+    labels (a 2-layer head's inner dense layer, as MPNet's, is loaded when its shape matches). A 3-way head is
+    kept as the starting point, its rows read in our label order: right for a stancekit model (the FNC-1 model
+    continued on ARC, say); for a model with other 3 labels (an MNLI checkpoint) only an initialisation that
+    fine-tuning retrains.
     """
     path = resolve_model_path(cfg.name_or_path, cfg.cache_dir)
     return AutoModelForSequenceClassification.from_pretrained(
@@ -49,7 +51,7 @@ def build_model(cfg: ModelConfig) -> PreTrainedModel:
         num_labels=len(LABELS),
         id2label=dict(ID2LABEL),
         label2id=dict(LABEL2ID),
-        # A base model may carry another task's head (e.g. an MNLI checkpoint): replace it, never reuse it.
+        # A base model may carry another task's head: what no longer fits our 3 labels is re-initialised.
         ignore_mismatched_sizes=True,
         revision=cfg.revision,
         trust_remote_code=cfg.trust_remote_code,
