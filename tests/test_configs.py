@@ -29,6 +29,7 @@ from stancekit.config import (
     TuneDocumentRunConfig,
 )
 from stancekit.data import READERS
+from stancekit.document.fnc import gate_threshold
 from tests.helpers import compose_config
 
 CONFIGS = Path(CONFIG_DIR)
@@ -65,6 +66,27 @@ def test_arc_mpnet_is_fnc1_mpnet_on_arc_from_its_model():
     assert cfg.model.max_length == 256 and cfg.train.class_weights == "balanced" and not cfg.run_test
     assert cfg.train.epochs == 2 and cfg.train.eval_steps == 50
     assert cfg.model.name_or_path.endswith("outputs/fnc1_mpnet/model")
+
+
+@pytest.mark.parametrize("data,threshold", [("fnc1", 0.07), ("arc", 0.025), ("fnc1_arc", 0.07)])
+def test_each_fnc_corpus_carries_its_relatedness_threshold(data, threshold):
+    """The lexical gate's threshold is the evaluated corpus's (ARC's chosen on its training stances) unless
+    fnc.relatedness_threshold sets one."""
+    overrides = ["model_dir=/m", f"data={data}", "mode=document"]
+    cfg = compose_config("evaluate", overrides)
+    assert cfg.fnc.relatedness_threshold is None and gate_threshold(cfg.fnc, cfg.data) == threshold
+    cfg = compose_config("evaluate", [*overrides, "fnc.relatedness_threshold=0.05"])
+    assert gate_threshold(cfg.fnc, cfg.data) == 0.05
+
+
+def test_fnc1_arc_mpnet_trains_on_both_corpora_and_validates_on_fnc1s_hold_out():
+    cfg = compose_config("train", ["experiment=fnc1_arc_mpnet", "paths.output_dir=/tmp/x"])
+    assert [s.name for s in cfg.data.train] == ["fnc1_train", "arc_train"]
+    assert [s.hold_back for s in cfg.data.train] == [False, True] and cfg.data.hold_back == "always"
+    assert [s.name for s in cfg.data.validation] == ["fnc1_holdout"]
+    assert all(s.skip_labels == ["unrelated"] for s in [*cfg.data.train, *cfg.data.validation])
+    assert cfg.data.document_input == "selected_sentences" and cfg.model.max_length == 256
+    assert cfg.train.class_weights == "balanced" and cfg.train.epochs == 1 and not cfg.run_test
 
 
 @pytest.mark.parametrize("group,schema", [("model", ModelConfig), ("train", TrainConfig), ("paths", PathsConfig)])

@@ -150,6 +150,11 @@ class DataConfig:
     # keeps the `document_sentences` sentences most similar to the claim (TF-IDF), in document order.
     document_input: str = "truncated"
     document_sentences: int = 5
+    # FNC-style corpora (FNC-1, ARC): the TF-IDF cosine below which scripts/evaluate.py mode=document calls a
+    # headline-body pair unrelated (fnc.unrelated_rule=lexical), unless fnc.relatedness_threshold is set. A
+    # property of the corpus, not of a model: picked on its non-test pairs (FNC-1's hold-out gave 0.07; for
+    # others, stancekit.document.fnc.choose_relatedness_threshold on their training stances).
+    relatedness_threshold: float = 0.07
 
 
 @dataclass
@@ -192,10 +197,11 @@ class DocumentConfig:
 class FncConfig:
     """The FNC-1/ARC four-label view in ``scripts/evaluate.py mode=document`` (see stancekit.document.fnc)."""
 
-    # lexical: unrelated when the headline-body TF-IDF cosine is below relatedness_threshold (tuned on the
-    # FNC-1 training hold-out), else ours -> agree/disagree/discuss; neutral: our neutral means unrelated.
+    # lexical: unrelated when the headline-body TF-IDF cosine is below the relatedness threshold, else ours ->
+    # agree/disagree/discuss; neutral: our neutral means unrelated.
     unrelated_rule: str = "lexical"
-    relatedness_threshold: float = 0.07
+    # None: the evaluated corpus's own (data.relatedness_threshold); a number overrides it.
+    relatedness_threshold: float | None = None
     # With the lexical rule: pairs below the threshold are not sent to the model (their FNC label is already
     # `unrelated`); they count as neutral in the three-label report. ~4x less work on FNC-1 test.
     gate: bool = True

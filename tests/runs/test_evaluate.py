@@ -201,3 +201,25 @@ def test_evaluate_mode_document_on_the_fnc1_fixture(stance_model_dir, tmp_path):
     cfg.data.document_input = "selected_sentences"
     with pytest.raises(ValueError, match="document.input"):
         evaluate_documents(cfg)
+
+
+@pytest.mark.parametrize(
+    "overrides,gated",
+    [
+        # FNC-1's own threshold (0.07) lets only the first pair through ...
+        ([], [False, True, True, True]),
+        # ... the corpus's threshold (data.relatedness_threshold) gates every pair when above every cosine ...
+        (["data.relatedness_threshold=1.0"], [True, True, True, True]),
+        # ... and fnc.relatedness_threshold, when set, overrides it.
+        (["data.relatedness_threshold=1.0", "fnc.relatedness_threshold=0.0"], [False, False, False, False]),
+    ],
+)
+def test_the_gate_uses_the_corpus_threshold_unless_fnc_sets_one(stance_model_dir, tmp_path, overrides, gated):
+    cfg = compose_config(
+        "evaluate",
+        [f"model_dir={stance_model_dir}", "mode=document", "data=fnc1", f"paths.data_root={FIXTURE_ROOT}"]
+        + [f"paths.output_dir={tmp_path}", "device=cpu", *overrides],
+    )
+    block = evaluate_documents(cfg).sets["fnc1_competition_test"]["fnc"]
+    records = [json.loads(line) for line in (tmp_path / "documents.jsonl").read_text().splitlines()]
+    assert [r["gated"] for r in records] == gated and block["gated"] == sum(gated)

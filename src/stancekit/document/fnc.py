@@ -15,6 +15,8 @@ config says (to ``neutral`` by default). For the FNC view we need four labels, s
   their claims: 0.045 would give 0.877 there). For another corpus, :func:`choose_relatedness_threshold`
   picks the threshold on labelled pairs outside its test split by the expected FNC score, which weighs a
   related pair passed above an unrelated one gated (ARC's training stances, stance accuracy 0.62: 0.025).
+  Each data config carries its corpus's threshold (``data.relatedness_threshold``: FNC-1 0.07, ARC 0.025);
+  ``fnc.relatedness_threshold`` overrides it (:func:`gate_threshold`).
   The vectoriser (English stop words, sublinear tf) is fitted on the evaluated set's own bodies and
   headlines, without labels.
 * ``unrelated_rule=neutral``: our ``neutral`` means ``unrelated`` and ``discuss`` is never predicted, for
@@ -110,6 +112,13 @@ def lexical_relatedness(claims: Sequence[str], documents: Sequence[str]) -> np.n
     rows = doc_matrix[[doc_index[d] for d in documents]]
     # Rows are L2-normalised, so the row-wise dot product is the cosine.
     return np.asarray(claim_matrix.multiply(rows).sum(axis=1)).ravel()
+
+
+def gate_threshold(fnc: Any, data: Any) -> float:
+    """The lexical gate's threshold for an evaluation: ``fnc.relatedness_threshold`` when set, else the
+    corpus's own ``data.relatedness_threshold`` (FNC-1 0.07, ARC 0.025: configs/data/*.yaml)."""
+    chosen = fnc.relatedness_threshold
+    return float(data.relatedness_threshold if chosen is None else chosen)
 
 
 def choose_relatedness_threshold(

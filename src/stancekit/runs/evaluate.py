@@ -17,6 +17,7 @@ from ..document.fnc import (
     UNRELATED_RULES,
     DocumentLogProbs,
     fnc_metrics,
+    gate_threshold,
     gold_stances,
     lexical_relatedness,
     render_fnc_section,
@@ -72,7 +73,7 @@ def evaluate_documents(cfg: DictConfig) -> Report:
         )
     commit = source_commit()
     options = resolve_options(cfg.document)
-    rule, threshold = cfg.fnc.unrelated_rule, float(cfg.fnc.relatedness_threshold)
+    rule, threshold = cfg.fnc.unrelated_rule, gate_threshold(cfg.fnc, cfg.data)
     if rule not in UNRELATED_RULES:
         raise ValueError(f"fnc.unrelated_rule must be one of {list(UNRELATED_RULES)}, not {rule!r}")
     root = Path(cfg.paths.data_root).expanduser()

@@ -13,7 +13,7 @@ from ..artifacts import write_json, write_text
 from ..config import DataConfig
 from ..data import build_splits, source_name, write_skipped_rows
 from ..document.aggregate import resolve_options
-from ..document.fnc import UNRELATED_RULES, gold_stances, lexical_relatedness
+from ..document.fnc import UNRELATED_RULES, gate_threshold, gold_stances, lexical_relatedness
 from ..document.tune import Tuning, evaluate_overrides, option_grid, render_tuning, tune_documents, tuning_record
 from .common import load_classifier
 
@@ -58,7 +58,7 @@ def tune_document_options(cfg: DictConfig) -> TuneReport:
     base = resolve_options(cfg.document)
     if base.input != "sentences":
         raise ValueError(f"only document.input=sentences has options to tune, not {base.input!r}")
-    rule, threshold = cfg.fnc.unrelated_rule, float(cfg.fnc.relatedness_threshold)
+    rule, threshold = cfg.fnc.unrelated_rule, gate_threshold(cfg.fnc, cfg.data)
     if rule not in UNRELATED_RULES:
         raise ValueError(f"fnc.unrelated_rule must be one of {list(UNRELATED_RULES)}, not {rule!r}")
     grid = option_grid(cfg.aggregations, cfg.thresholds, cfg.top_ks, [list(w) for w in cfg.window_sizes])
