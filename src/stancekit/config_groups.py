@@ -151,9 +151,9 @@ class DataConfig:
     document_input: str = "truncated"
     document_sentences: int = 5
     # FNC-style corpora (FNC-1, ARC): the TF-IDF cosine below which scripts/evaluate.py mode=document calls a
-    # headline-body pair unrelated (fnc.unrelated_rule=lexical), unless fnc.relatedness_threshold is set. A
-    # property of the corpus, not of a model: picked on its non-test pairs (FNC-1's hold-out gave 0.07; for
-    # others, stancekit.document.fnc.choose_relatedness_threshold on their training stances).
+    # headline-body pair unrelated (fnc.unrelated_rule=lexical), unless fnc.relatedness_threshold is set.
+    # Picked per corpus on its non-test pairs (FNC-1's hold-out gave 0.07; for others,
+    # stancekit.document.fnc.choose_relatedness_threshold on their training stances).
     relatedness_threshold: float = 0.07
 
 

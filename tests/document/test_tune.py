@@ -180,6 +180,8 @@ def test_the_run_reads_the_validation_split_only(stance_model_dir, tmp_path):
     assert len(record["rows"]) == 2 * (14 + 14 * 3 + 1) and record["best"] == report.tuning.rows[0]
     assert record["command"][:4] == ["python", "scripts/evaluate.py", "mode=document", "data=fnc1"]
     assert record["overrides"] == report.overrides and report.overrides[0].startswith("document.aggregation=")
+    # The gate's threshold (data=fnc1's own) is recorded and pinned in the command that reuses the tuning.
+    assert record["relatedness_threshold"] == 0.07 and report.overrides[-1] == "fnc.relatedness_threshold=0.07"
     md = (tmp_path / "tuning.md").read_text()
     assert "the test split was not read" in md and "## Every option (114)" in md and "FNC-1 view" in md
     assert "'document.window_sizes=[" in md  # quoted for the shell

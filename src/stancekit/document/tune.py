@@ -339,6 +339,7 @@ def tuning_table(tuning: Tuning, n: int = 10) -> str:
 def tuning_record(tuning: Tuning) -> dict[str, Any]:
     """tuning.json's numbers (the caller adds what the run read and the command to use the result)."""
     return {
+        "relatedness_threshold": tuning.relatedness_threshold,
         "n_pairs": tuning.n_pairs,
         "n_scored": tuning.n_scored,
         "n_gated": tuning.n_gated,

@@ -96,6 +96,8 @@ def tune_document_options(cfg: DictConfig) -> TuneReport:
         progress=True,
     )
     overrides = evaluate_overrides(tuning.best, base, cfg.fnc)
+    if cfg.fnc.relatedness_threshold is None:  # the corpus's own, maybe overridden here: pin what was tuned with
+        overrides.append(f"fnc.relatedness_threshold={threshold:g}")
     command = ["python", "scripts/evaluate.py", "mode=document", f"data={cfg.data.name}", f"model_dir={cfg.model_dir}"]
     command += overrides
     sources = [source_name(src) for src in data.validation]
