@@ -235,21 +235,39 @@ def capability_lines(group: list[dict]) -> list[str]:
 
 
 def documents_section(group: list[dict]) -> list[str]:
+    """One document recipe's FNC-1 view: a row per set, or per set and seed plus their mean ± std."""
     r = group[0]
-    lines = [f"### {r['title']}", "", provenance(r), ""]
+    seeds = [x.get("seed") for x in group]
+    if len(group) == 1:
+        lines = [f"### {r['title']}", "", provenance(r), ""]
+    else:
+        lines = [f"### {r['title']} (seeds {', '.join(map(str, seeds))}: mean ± std)", ""]
+        lines += [f"- seed {x.get('seed')}: {provenance(x)}" for x in group] + [""]
+    seed_head, seed_rule = ("| seed ", "---|") if len(group) > 1 else ("", "")
     lines += [
-        "| set | pairs (gated) | FNC % (all-unrelated floor) | F1m | F1 agree / disagree / discuss / unrelated "
-        "| related/unrelated acc | 3-way macro-F1 |",
-        "|---|---:|---:|---:|---|---:|---:|",
+        f"| set {seed_head}| pairs (gated) | FNC % (all-unrelated floor) | F1m "
+        "| F1 agree / disagree / discuss / unrelated | related/unrelated acc | 3-way macro-F1 |",
+        f"|---|{seed_rule}---:|---:|---:|---|---:|---:|",
     ]
-    for name, s in r["sets"].items():
-        f = s["fnc"]
-        gated = f" ({f['gated']:,})" if f.get("gated") is not None else ""
-        per_class = " / ".join(f"{v:.3f}" for v in f["f1"].values())
-        lines.append(
-            f"| {name} | {s['n']:,}{gated} | {f['percent']:.2f} ({f['floor']:.2f}) | {f['macro_f1']:.3f} | {per_class} "
-            f"| {f['relatedness_accuracy']:.3f} | {s['macro_f1']:.3f} |"
-        )
+    for name in r["sets"]:
+        for x in group:
+            s, f = x["sets"][name], x["sets"][name]["fnc"]
+            seed = f"| {x.get('seed')} " if len(group) > 1 else ""
+            gated = f" ({f['gated']:,})" if f.get("gated") is not None else ""
+            per_class = " / ".join(f"{v:.3f}" for v in f["f1"].values())
+            lines.append(
+                f"| {name} {seed}| {s['n']:,}{gated} | {f['percent']:.2f} ({f['floor']:.2f}) | {f['macro_f1']:.3f} "
+                f"| {per_class} | {f['relatedness_accuracy']:.3f} | {s['macro_f1']:.3f} |"
+            )
+        if len(group) > 1:
+            fnc = [x["sets"][name]["fnc"] for x in group]
+            per_class = " / ".join(mean_std([f["f1"][c] for f in fnc], 3) for c in fnc[0]["f1"])
+            lines.append(
+                f"| {name} | **mean ± std** | | **{mean_std([f['percent'] for f in fnc], 2)}** "
+                f"| {mean_std([f['macro_f1'] for f in fnc], 3)} | {per_class} "
+                f"| {mean_std([f['relatedness_accuracy'] for f in fnc], 3)} "
+                f"| {mean_std([x['sets'][name]['macro_f1'] for x in group], 3)} |"
+            )
     return lines + [""]
 
 

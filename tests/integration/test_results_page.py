@@ -145,3 +145,29 @@ def test_recipes_on_the_same_sets_need_no_common_mean():
     assert "| recipe | seeds | s1 | s2 | mean macro-F1 | best validation macro-F1 |" in page
     assert "| A | 42 | 0.7000 | 0.3000 | 0.5000 | – |" in page
     assert "every recipe has" not in page and "(k/N)" not in page and "Capability pass rates" not in page
+
+
+def _document_record(seed: int | None, percent: float, disagree: float) -> dict:
+    fnc = {
+        "percent": percent,
+        "floor": 39.37,
+        "macro_f1": 0.6,
+        "f1": {"agree": 0.6, "disagree": disagree, "discuss": 0.8, "unrelated": 0.98},
+        "relatedness_accuracy": 0.97,
+        "gated": 7,
+    }
+    head = {"kind": "documents", "title": "D", "command": "c", "date": "2026-12-01", "machine": {"cpu": "cpu"}}
+    sets = {"fnc1_competition_test": {"n": 10, "accuracy": 0.9, "macro_f1": 0.62, "ece": 0.03, "fnc": fnc}}
+    return head | ({"seed": seed} if seed is not None else {}) | {"sets": sets}
+
+
+def test_document_records_of_one_recipe_show_each_seed_and_their_mean():
+    one = results.render([_document_record(None, 83.6, 0.25)])
+    assert "### D\n" in one and "| fnc1_competition_test | 10 (7) | 83.60 (39.37) | 0.600 |" in one
+    page = results.render([_document_record(43, 83.0, 0.31), _document_record(42, 84.0, 0.25)])
+    assert "### D (seeds 42, 43: mean ± std)" in page and "- seed 42: `c`" in page
+    assert "| fnc1_competition_test | 42 | 10 (7) | 84.00 (39.37) | 0.600 | 0.600 / 0.250 / 0.800 / 0.980 |" in page
+    assert "| fnc1_competition_test | 43 | 10 (7) | 83.00 (39.37) |" in page
+    # 84 and 83: mean 83.5, sample std 0.71; disagree 0.25 and 0.31: 0.280 ± 0.042.
+    assert "| fnc1_competition_test | **mean ± std** | | **83.50 ± 0.71** | 0.600 ± 0.000 |" in page
+    assert "0.600 ± 0.000 / 0.280 ± 0.042 / 0.800 ± 0.000 / 0.980 ± 0.000" in page
