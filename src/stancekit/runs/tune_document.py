@@ -95,9 +95,9 @@ def tune_document_options(cfg: DictConfig) -> TuneReport:
         gate=bool(cfg.fnc.gate),
         progress=True,
     )
-    overrides = evaluate_overrides(tuning.best, base, cfg.fnc)
-    if cfg.fnc.relatedness_threshold is None:  # the corpus's own, maybe overridden here: pin what was tuned with
-        overrides.append(f"fnc.relatedness_threshold={threshold:g}")
+    # The threshold tuned with, resolved (the corpus's own when fnc leaves it unset), so the command pins it.
+    fnc = {**OmegaConf.to_container(cfg.fnc), "relatedness_threshold": threshold}
+    overrides = evaluate_overrides(tuning.best, base, fnc)
     command = ["python", "scripts/evaluate.py", "mode=document", f"data={cfg.data.name}", f"model_dir={cfg.model_dir}"]
     command += overrides
     sources = [source_name(src) for src in data.validation]
@@ -110,7 +110,7 @@ def tune_document_options(cfg: DictConfig) -> TuneReport:
         "model_dir": str(cfg.model_dir),
         "max_documents": cfg.max_documents,
         "keep_unrelated": bool(cfg.keep_unrelated),
-        "fnc": OmegaConf.to_container(cfg.fnc),
+        "fnc": fnc,
         "document": OmegaConf.to_container(cfg.document),
         "grid": {
             "aggregations": list(cfg.aggregations),
