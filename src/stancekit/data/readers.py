@@ -60,7 +60,6 @@ def open_text(path: Path):
     return path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-
 def _undecoded_field(record: Record) -> str | None:
     for name, value in record.items():
         if isinstance(value, str) and bad_utf8(value):

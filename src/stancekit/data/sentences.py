@@ -21,7 +21,6 @@ class Sentence:
     end: int
 
 
-
 @lru_cache(maxsize=1)
 def _segmenter():
     import pysbd

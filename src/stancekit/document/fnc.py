@@ -145,13 +145,15 @@ def choose_relatedness_threshold(
     for t in thresholds:
         passed = r >= t
         score = 0.25 * np.sum(~passed & ~rel) + (0.25 + 0.75 * stance_accuracy) * np.sum(passed & rel)
-        rows.append({
-            "threshold": float(t),
-            "expected_score": float(score),
-            "related_passed": float(np.mean(passed[rel])) if rel.any() else 0.0,
-            "unrelated_passed": float(np.mean(passed[~rel])) if (~rel).any() else 0.0,
-            "relatedness_accuracy": float(np.mean(passed == rel)),
-        })
+        rows.append(
+            {
+                "threshold": float(t),
+                "expected_score": float(score),
+                "related_passed": float(np.mean(passed[rel])) if rel.any() else 0.0,
+                "unrelated_passed": float(np.mean(passed[~rel])) if (~rel).any() else 0.0,
+                "relatedness_accuracy": float(np.mean(passed == rel)),
+            }
+        )
     # Rounded so that scores equal in exact arithmetic tie, and the lower threshold wins.
     best = max(rows, key=lambda row: (round(row["expected_score"], 9), -row["threshold"]))
     return best["threshold"], rows
@@ -326,8 +328,9 @@ class DocumentLogProbs:
         self.relatedness.append(relatedness)
         self.gated.append(set(range(len(items))) - set(keep))
         if gate is not None:
-            log.info("relatedness gate: %d of %d pairs below %.3f were not scored", len(items) - len(keep),
-                     len(items), gate)
+            log.info(
+                "relatedness gate: %d of %d pairs below %.3f were not scored", len(items) - len(keep), len(items), gate
+            )
         probs = np.array([[r.probabilities[lab] for lab in LABELS] for r in results], dtype=np.float64)
         # Log-probabilities are logits whose softmax gives back these probabilities.
         return np.log(np.clip(probs.reshape(-1, len(LABELS)), 1e-12, 1.0))

@@ -39,9 +39,7 @@ def save_model_atomically(
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_model_card(
-    model_dir: Path, cfg: DictConfig, splits: Splits, validation: dict, test: dict[str, dict]
-) -> None:
+def write_model_card(model_dir: Path, cfg: DictConfig, splits: Splits, validation: dict, test: dict[str, dict]) -> None:
     """A README in the model folder: what it is, what it was trained on, how it scored, how to load it."""
     base = cfg.model.name_or_path
     lines = [
