@@ -179,15 +179,21 @@ def quality_section(group: list[dict]) -> list[str]:
     return lines + [""]
 
 
-def seeds_section(group: list[dict]) -> list[str]:
-    seeds = [r.get("seed") for r in group]
-    lines = [f"### {group[0]['title']} (seeds {', '.join(map(str, seeds))}: mean ± std)", ""]
-    lines += [f"- seed {r.get('seed')}: {provenance(r)}" for r in group] + [""]
-    head = "| test set | n | accuracy | macro-F1 | " + " | ".join(f"macro-F1 seed {s}" for s in seeds) + " |"
-    lines += [head, "|---|---:|---:|---:|" + "---:|" * len(seeds)]
+def seeds_heading(group: list[dict]) -> list[str]:
+    """The heading and each seed's provenance for one recipe's records over several seeds (the same sets each)."""
     names = list(group[0]["sets"])
     if any(list(r["sets"]) != names for r in group):
         raise ValueError(f"records titled {group[0]['title']!r} test on different sets; give them different titles")
+    seeds = ", ".join(str(r.get("seed")) for r in group)
+    lines = [f"### {group[0]['title']} (seeds {seeds}: mean ± std)", ""]
+    return lines + [f"- seed {r.get('seed')}: {provenance(r)}" for r in group] + [""]
+
+
+def seeds_section(group: list[dict]) -> list[str]:
+    seeds = [r.get("seed") for r in group]
+    lines = seeds_heading(group)
+    head = "| test set | n | accuracy | macro-F1 | " + " | ".join(f"macro-F1 seed {s}" for s in seeds) + " |"
+    lines += [head, "|---|---:|---:|---:|" + "---:|" * len(seeds)]
     for name, first in group[0]["sets"].items():
         acc = [r["sets"][name]["accuracy"] for r in group]
         f1 = [r["sets"][name]["macro_f1"] for r in group]
@@ -237,12 +243,7 @@ def capability_lines(group: list[dict]) -> list[str]:
 def documents_section(group: list[dict]) -> list[str]:
     """One document recipe's FNC-1 view: a row per set, or per set and seed plus their mean ± std."""
     r = group[0]
-    seeds = [x.get("seed") for x in group]
-    if len(group) == 1:
-        lines = [f"### {r['title']}", "", provenance(r), ""]
-    else:
-        lines = [f"### {r['title']} (seeds {', '.join(map(str, seeds))}: mean ± std)", ""]
-        lines += [f"- seed {x.get('seed')}: {provenance(x)}" for x in group] + [""]
+    lines = [f"### {r['title']}", "", provenance(r), ""] if len(group) == 1 else seeds_heading(group)
     seed_head, seed_rule = ("| seed ", "---|") if len(group) > 1 else ("", "")
     lines += [
         f"| set {seed_head}| pairs (gated) | FNC % (all-unrelated floor) | F1m "
