@@ -325,6 +325,114 @@ def test_disputed_reports():
                 assert h[:-1].lower() in premise.lower() and label == ("contradict" if denied else "support")
 
 
+# The test's own reading of a quantifier premise: the counts of n it allows, given n and k.
+PREMISE_COUNTS = [
+    (r"All (?P<n>\d+) (?P<group>.+?) (?P<action>\w.+)\.", lambda n, k: {n}),
+    (r"Every one of the (?P<n>\d+) (?P<group>.+?) (?P<action>\w.+)\.", lambda n, k: {n}),
+    (r"Not one of the (?P<n>\d+) (?P<group>.+?) (?P<action>\w.+)\.", lambda n, k: {0}),
+    (r"Not a single one of the (?P<n>\d+) (?P<group>.+?) (?P<action>\w.+)\.", lambda n, k: {0}),
+    (r"Exactly (?P<k>\d+) of the (?P<n>\d+) (?P<group>.+?) (?P<action>\w.+)\.", lambda n, k: {k}),
+    (r"Of the (?P<n>\d+) (?P<group>.+?), only (?P<k>\d+) (?P<action>\w.+)\.", lambda n, k: {k}),
+    (r"At least (?P<k>\d+) of the (?P<n>\d+) (?P<group>.+?) (?P<action>\w.+)\.", lambda n, k: set(range(k, n + 1))),
+    (r"No more than (?P<k>\d+) of the (?P<n>\d+) (?P<group>.+?) (?P<action>\w.+)\.", lambda n, k: set(range(k + 1))),
+]
+# What a claim says of the count c of n (checked by its first words; "at least one" by whether it negates).
+CLAIM_TRUTH = [
+    ("Every ", lambda c, n: c == n),
+    ("All of the ", lambda c, n: c == n),
+    ("No ", lambda c, n: c == 0),
+    ("Most of the ", lambda c, n: c > n / 2),
+    ("Fewer than half of the ", lambda c, n: c < n / 2),
+    ("Not all of the ", lambda c, n: c != n),
+]
+NEGATED_ACTION = re.compile(r" (did not|missed) ")
+
+
+def _quantifier_reading(premise: str) -> tuple[int, set[int], str]:
+    """(n, the counts the premise allows, the action), by the test's own patterns."""
+    for pattern, counts in PREMISE_COUNTS:
+        m = re.fullmatch(pattern, premise)
+        if m:
+            n, k = int(m["n"]), int(m["k"]) if "k" in m.groupdict() else 0
+            return n, counts(n, k), m["action"]
+    raise AssertionError(f"unknown quantifier premise: {premise}")
+
+
+def _expected_quantifier_label(premise: str, claim: str) -> str:
+    n, counts, action = _quantifier_reading(premise)
+    if claim.startswith("At least one "):
+        truth = (lambda c, n: c < n) if NEGATED_ACTION.search(claim) else (lambda c, n: c >= 1)
+    else:
+        truth = next(t for prefix, t in CLAIM_TRUTH if claim.startswith(prefix))
+    if not NEGATED_ACTION.search(claim) and not claim.endswith(f" {action}."):
+        return "neutral"  # another action: nothing is known of it
+    verdicts = {truth(c, n) for c in counts}
+    return "support" if verdicts == {True} else "contradict" if verdicts == {False} else "neutral"
+
+
+def test_quantifier_labels_recomputed_from_the_text():
+    checked = Counter()
+    for pair in _by_family("quantifiers"):
+        expected = _expected_quantifier_label(pair["premise"], pair["hypothesis"])
+        assert _label(pair) == expected, pair
+        checked[expected] += 1
+    assert min(checked.values()) > 50, checked
+
+
+@pytest.mark.parametrize(
+    "premise, claim, label",
+    [
+        # Exactly half: neither "most" nor "fewer than half".
+        ("Exactly 5 of the 10 {g} got the flu jab.", "Most of the {g} got the flu jab.", "contradict"),
+        ("Exactly 5 of the 10 {g} got the flu jab.", "Fewer than half of the {g} got the flu jab.", "contradict"),
+        ("At least 3 of the 10 {g} got the flu jab.", "Most of the {g} got the flu jab.", "neutral"),
+        ("No more than 4 of the 10 {g} got the flu jab.", "Most of the {g} got the flu jab.", "contradict"),
+        ("All 10 {g} got the flu jab.", "Not all of the {g} got the flu jab.", "contradict"),
+        ("All 10 {g} got the flu jab.", "At least one {one} did not get the flu jab.", "contradict"),
+        ("Not one of the 10 {g} got the flu jab.", "No {one} got the flu jab.", "support"),
+        ("Not one of the 10 {g} got the flu jab.", "No {one} paid the yearly fee.", "neutral"),
+    ],
+)
+def test_concrete_quantifier_labels(premise, claim, label):
+    names = {"g": "members of the chess club", "one": "member of the chess club"}
+    premise, claim = premise.format(**names), claim.format(**names)
+    assert _expected_quantifier_label(premise, claim) == label
+    # The module's own rule on the same counts, for the claims on the premise's action.
+    if "flu jab" in claim:
+        n, counts, _ = _quantifier_reading(premise)
+        negated = "did not" in claim
+        holds = next(
+            h for t, h in aug.QUANTIFIER_CLAIMS if claim.startswith(t.split("{")[0]) and ("{did_not}" in t) == negated
+        )
+        assert aug.quantifier_label(range(min(counts), max(counts) + 1), holds, n) == label
+
+
+def test_paraphrase_claims_keep_their_label_across_phrasings():
+    paraphrase = _by_family("paraphrase")
+    by_claim: dict[str, set[str]] = {}
+    premises: dict[str, set[str]] = {}
+    for pair in paraphrase:
+        by_claim.setdefault(pair["hypothesis"], set()).add(_label(pair))
+        premises.setdefault(pair["hypothesis"], set()).add(pair["premise"])
+    assert all(len(labels) == 1 for labels in by_claim.values())
+    # Nearly every claim meets two phrasings (a partner is missing only where the quota cut the unit).
+    paired = sum(len(premises[p["hypothesis"]]) >= 2 for p in paraphrase)
+    assert paired >= 0.95 * len(paraphrase)
+
+
+def test_capability_families_select_and_reproduce():
+    old = aug.FAMILIES[:6]  # the families before quantifiers and paraphrase: old recipes reproduce with them
+    pairs = aug.capability_pairs(600, seed=0, families=old)
+    assert {_family(p) for p in pairs} == set(old)
+    assert {_family(p) for p in aug.capability_pairs(50, seed=0, families=["quantifiers"])} == {"quantifiers"}
+    with pytest.raises(ValueError, match=r"capability_families: unknown \['quantifier'\]"):
+        aug.capability_pairs(50, seed=0, families=["quantifier"])
+    overrides = ["data.augment.capabilities=0.5", "data.augment.capability_families=[paraphrase]"]
+    cfg = compose_config("train", ["paths.output_dir=/tmp/x", *overrides])
+    splits = build_splits(cfg.data, cfg.paths.data_root)
+    assert {s for s in splits.train["source"] if s.startswith("capability_aug:")} == {"capability_aug:paraphrase"}
+
+
 def test_symmetry_pairs_come_in_both_directions_with_one_label():
     symmetry = _by_family("symmetry")
     pairs = {(p["premise"], p["hypothesis"]): _label(p) for p in symmetry}
@@ -382,7 +490,9 @@ def test_templates_vary():
     assert all(len(aug.TEMPLATES[f]) >= 3 for f in aug.TEMPLATES)
     for family in aug.FAMILIES:
         hypotheses = {p["hypothesis"] for p in _by_family(family)}
-        assert len(hypotheses) > 0.5 * len(_by_family(family)), family
+        # A paraphrase claim meets both phrasings of its event by design: count each once.
+        per_claim = 2 if family == "paraphrase" else 1
+        assert len(hypotheses) > 0.5 * len(_by_family(family)) / per_claim, family
         assert len({skeleton(h) for h in hypotheses}) >= 10, family
 
 

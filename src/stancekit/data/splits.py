@@ -262,17 +262,26 @@ def _apply_weights(train: list[Example], sources: dict[str, _Source], data: Data
     return out
 
 
-def _capability_pairs(train: list[Example], fraction: float, seed: int) -> list[Example]:
-    return capability_pairs(int(fraction * len(train)), seed)
+# An augmentation: (training pairs, its data.augment fraction, the data config) -> the pairs it adds.
+Augmentation = Callable[[list[Example], float, DataConfig], list[Example]]
+
+
+def _capability_pairs(train: list[Example], fraction: float, data: DataConfig) -> list[Example]:
+    return capability_pairs(int(fraction * len(train)), data.seed, data.augment.capability_families)
+
+
+def _seeded(make: Callable[[list[Example], float, int], list[Example]]) -> Augmentation:
+    """An augmentation that needs only the data seed of the config."""
+    return lambda train, fraction, data: make(train, fraction, data.seed)
 
 
 # Each data.augment fraction, the summary row it adds and the pairs it makes from the training pairs (before any
 # augmentation: every fraction counts from them), in the order they are added.
-AUGMENTATIONS: list[tuple[str, str, Callable[[list[Example], float, int], list[Example]]]] = [
-    ("swap_contradictions", "+ swapped contradictions", swap_contradictions),
-    ("random_premise_neutral", "+ random-premise neutrals", random_premise_neutrals),
-    ("blank_premise", "+ blanked premises", blank_premises),
-    ("minimal_pairs", "+ one-word contrasts", minimal_pairs),
+AUGMENTATIONS: list[tuple[str, str, Augmentation]] = [
+    ("swap_contradictions", "+ swapped contradictions", _seeded(swap_contradictions)),
+    ("random_premise_neutral", "+ random-premise neutrals", _seeded(random_premise_neutrals)),
+    ("blank_premise", "+ blanked premises", _seeded(blank_premises)),
+    ("minimal_pairs", "+ one-word contrasts", _seeded(minimal_pairs)),
     ("capabilities", "+ capability pairs", _capability_pairs),
 ]
 
@@ -283,7 +292,7 @@ def _augment(train: list[Example], data: DataConfig, summary: dict) -> Dataset:
     for key, row, make in AUGMENTATIONS:
         fraction = getattr(data.augment, key)
         if fraction > 0:
-            pairs = make(train, fraction, data.seed)
+            pairs = make(train, fraction, data)
             summary[row] = _stats(pairs)
             extra += pairs
     merged = train + extra

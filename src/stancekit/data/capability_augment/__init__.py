@@ -24,6 +24,11 @@ Each family teaches one skill (measured pass rates of trained models in brackets
 * ``reported_speech``: a report that X was denied contradicts X, one that X was confirmed supports X, a
   refusal to comment leaves X open; "A claimed X, but B denied it" contradicts "B accepts X" and, like any
   report of a denial, X itself (what A does next stays open).
+* ``quantifiers`` (0.60): "all n", "not one of the n", "exactly / at least / no more than k of the n" against
+  "every", "no", "most", "fewer than half", "not all", "at least one did not"; the label is whether the claim
+  holds for every count the premise allows (``support``), for none (``contradict``) or for some (``neutral``).
+* ``paraphrase`` (0.30 after the families above): one event in two phrasings (attribution first or last,
+  active or passive, a verb or its synonym) meets the same claims with the same labels.
 
 Every family except ``empty_evidence`` gives one pair per label in turn, so none teaches a label prior.
 
@@ -48,6 +53,8 @@ from .numbers import (
     quantity_holds,
     trend_holds,
 )
+from .paraphrase import PARAPHRASE_EVENTS
+from .quantifiers import ACTIONS, QUANTIFIER_CLAIMS, QUANTIFIER_GROUPS, QUANTIFIER_PREMISES, quantifier_label
 from .speech import (
     CONFIRMATIONS,
     CORROBORATED,
@@ -90,6 +97,7 @@ __all__ = [
     "NEUTRAL",
     "SUPPORT",
     "ACHIEVEMENTS",
+    "ACTIONS",
     "AUTHORITIES",
     "AWARDS",
     "BOILERPLATE",
@@ -109,6 +117,10 @@ __all__ = [
     "ITEMS",
     "LAST_NAMES",
     "NO_VERDICT",
+    "PARAPHRASE_EVENTS",
+    "QUANTIFIER_CLAIMS",
+    "QUANTIFIER_GROUPS",
+    "QUANTIFIER_PREMISES",
     "QUANTIFIERS",
     "RACES",
     "REPORTED_CLAIMS",
@@ -127,6 +139,7 @@ __all__ = [
     "WEEKDAYS",
     "WIRES",
     "capability_pairs",
+    "quantifier_label",
     "quantity_holds",
     "trend_holds",
 ]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from ...labels import LABEL2ID
 from ..adapters import Example
@@ -22,6 +23,8 @@ from .events import (
     _tenure,
 )
 from .numbers import COUNT_TEMPLATES, TREND_TEMPLATES, _count_template, _trend_template
+from .paraphrase import PARAPHRASE_EVENTS, paraphrase_template
+from .quantifiers import QUANTIFIER_GROUPS, quantifier_template
 from .speech import SYMMETRY_GROUPS, _direct_reports, _disputed_report, _symmetry_group
 from .vocabulary import (
     BOILERPLATE,
@@ -44,10 +47,14 @@ TEMPLATES: dict[str, list[Template]] = {
     "dates": [_tenure, _construction, _age_at, _festivals, _award_order],
     # Direct reports twice as often: "a denial of X contradicts X" is the skill; disputes are its variation.
     "reported_speech": [_direct_reports, _direct_reports, _disputed_report],
+    "quantifiers": [quantifier_template(*group) for group in QUANTIFIER_GROUPS],
+    "paraphrase": [paraphrase_template(event) for event in PARAPHRASE_EVENTS],
 }
 # Where the content-free premises' claims, and the evidence wrapped in boilerplate, come from.
 EVIDENCE_FAMILIES = ("entity_swap", "numbers", "dates", "reported_speech")
-FAMILIES = ("symmetry", "entity_swap", "numbers", "dates", "empty_evidence", "reported_speech")
+FAMILIES = (
+    "symmetry", "entity_swap", "numbers", "dates", "empty_evidence", "reported_speech", "quantifiers", "paraphrase",
+)  # fmt: skip
 # The labels each family teaches (the test checks that each appears).
 FAMILY_LABELS = {family: {SUPPORT, CONTRADICT, NEUTRAL} for family in FAMILIES}
 
@@ -64,7 +71,7 @@ def _unit(family: str, rng: random.Random) -> list[Triple]:
     """The next few pairs of ``family``: balanced across labels except for ``empty_evidence``."""
     if family == "empty_evidence":
         return _empty_evidence(rng)
-    if family == "symmetry":  # one pair of each label, both directions
+    if family in ("symmetry", "paraphrase"):  # one pair of each label, in both directions or both phrasings
         return rng.choice(TEMPLATES[family])(rng)
     return _one_per_label(rng.choice(TEMPLATES[family])(rng), rng)
 
@@ -129,17 +136,23 @@ def _family_pairs(family: str, quota: int, seed: int, seen: set[tuple[str, str]]
     return out
 
 
-def capability_pairs(n: int, seed: int) -> list[Example]:
-    """``n`` distinct labelled pairs, about equally many of each family of :data:`FAMILIES`, shuffled.
+def capability_pairs(n: int, seed: int, families: Sequence[str] | None = None) -> list[Example]:
+    """``n`` distinct labelled pairs, about equally many of each family (of ``families``, default all of
+    :data:`FAMILIES`), shuffled.
 
-    Deterministic for a seed. Each pair is an :data:`Example` whose ``source`` names its family
-    (``capability_aug:numbers``) and whose ``id`` is unique within one call.
+    Deterministic for a seed and the families in their order. Each pair is an :data:`Example` whose ``source``
+    names its family (``capability_aug:numbers``) and whose ``id`` is unique within one call.
     """
+    families = FAMILIES if families is None else tuple(families)
+    unknown = [family for family in families if family not in FAMILIES]
+    if unknown or not families:
+        problem = f"unknown {unknown}" if unknown else "empty"
+        raise ValueError(f"data.augment.capability_families: {problem}; choose from {list(FAMILIES)}")
     if n <= 0:
         return []
     seen: set[tuple[str, str]] = set()
     out: list[Example] = []
-    for family, quota in zip(FAMILIES, _quotas(n, len(FAMILIES))):
+    for family, quota in zip(families, _quotas(n, len(families))):
         out += _family_pairs(family, quota, seed, seen)
     random.Random(f"{seed}-{SOURCE_PREFIX}").shuffle(out)
     return out
