@@ -98,7 +98,7 @@ class AugmentConfig:
     # measures the skill rather than memory of its strings.
     capabilities: float = 0.0
     # Which capability families share those pairs (stancekit.data.capability_augment.FAMILIES); null: all of
-    # them. The families of an older recipe reproduce its pairs exactly: the records name them.
+    # them. Records made before quantifiers and paraphrase reproduce their pairs exactly with the first six.
     capability_families: list[str] | None = None
     # Add this fraction of the training size as training claims with an empty premise (neutral, tagged as
     # carrying no evidence): a model confident from the claim alone is reading a shortcut, not evidence.
