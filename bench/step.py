@@ -19,6 +19,16 @@ Variants (the first is the baseline):
 Reports, per model and shape, the median and the fastest step of each variant (the first steps left out),
 the ratio of the medians and the model TFLOP/s at the median (6 x non-embedding parameters x tokens).
 Prints a table and writes JSON (``--json``).
+
+``--profile`` also says where the recipe's step (``fast_dropout``) spends its time: ``--profile-steps`` more
+steps under ``torch.profiler``, each operator's own time summed into families (matrix products, copies and
+casts, element-wise arithmetic, GELU, softmax, layer norm, the optimiser, ...), the wall time outside any
+operator (Python, NumPy's dropout masks), and the matrix products' own TFLOP/s (the profiler's FLOP count of
+``mm``/``addmm``/``bmm`` over their time) against the CPU's matrix-product peak in the step's precision
+(bench/peak.py, same run). MFU is then about (matrix products' share of the step) x (their share of the
+peak): which of the two keeps a step from the peak.
+
+    python bench/step.py --profile --shapes 16x40x2,16x64x1 --steps 10
 """
 
 from __future__ import annotations
@@ -54,6 +64,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup-steps", type=int, default=3)
     parser.add_argument("--precision", default="auto", help="train.precision: auto, fp32 or bf16")
     parser.add_argument("--cache-dir", default=str(PROJECT_ROOT / ".cache"), help="where packaged models unpack")
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile the recipe's step per operator family (torch.profiler)"
+    )
+    parser.add_argument("--profile-steps", type=int, default=5, help="profiled steps per model and shape")
+    parser.add_argument(
+        "--peak-seconds", type=float, default=0.5, help="bench/peak.py's budget per product for --profile (0: none)"
+    )
     parser.add_argument("--json", default=str(PROJECT_ROOT / "bench" / "results" / "step.json"))
     return parser.parse_args(argv)
 
@@ -111,7 +128,65 @@ def step_function(model, optimiser, inputs: dict, accumulation: int, bf16: bool)
     return step
 
 
-def measure(name_or_path: str, shape: tuple[int, int, int], args: argparse.Namespace) -> dict:
+# Operator families of a profiled step: an operator's own (self) time counts for the first family whose
+# names include it exactly; a name ending in "*" is a prefix. Whatever matches none is "other operators".
+FAMILIES: dict[str, tuple[str, ...]] = {
+    family: tuple(f"aten::{name}" for name in names.split())
+    for family, names in {
+        "matrix products": "mm addmm bmm baddbmm _scaled_dot_product*",
+        "copies and casts": "copy_ _to_copy clone contiguous",
+        "element-wise arithmetic": "mul mul_ add add_ div div_ sub rsub neg where masked_fill masked_fill_ fill_ zero_",
+        "GELU": "gelu gelu_backward",
+        "softmax": "_softmax _softmax_backward_data",
+        "layer norm": "native_layer_norm native_layer_norm_backward",
+        "reductions": "sum mean tanh tanh_backward",
+        "optimiser": "_fused_adamw_ _foreach*",
+        "embeddings and loss": "embedding* index_select _log_softmax* nll_loss* cumsum",
+    }.items()
+}
+MATRIX_PRODUCTS = "matrix products"
+
+
+def family_of(name: str) -> str:
+    """The operator family a profiler event's name belongs to (``FAMILIES``), else "other operators"."""
+    for family, names in FAMILIES.items():
+        if any(name == n or (n.endswith("*") and name.startswith(n[:-1])) for n in names):
+            return family
+    return "other operators"
+
+
+def profile_step(step: Callable[[], None], steps: int, peak_tflops: float | None) -> dict:
+    """Where ``steps`` calls of ``step`` spend their wall time, per operator family (see ``FAMILIES``)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
+        started = time.perf_counter()
+        for _ in range(steps):
+            step()
+        wall_us = (time.perf_counter() - started) * 1e6
+    self_us: dict[str, float] = {}
+    product_flops = 0.0
+    for event in prof.key_averages():
+        family = family_of(event.key)
+        self_us[family] = self_us.get(family, 0.0) + event.self_cpu_time_total
+        if family == MATRIX_PRODUCTS:
+            product_flops += event.flops or 0
+    # The profiler's own bookkeeping can make the operators' sum exceed the wall time by a little.
+    self_us["outside operators"] = max(0.0, wall_us - sum(self_us.values()))
+    total = sum(self_us.values())
+    products_s = self_us.get(MATRIX_PRODUCTS, 0.0) / 1e6
+    products_tflops = product_flops / products_s / 1e12 if products_s > 0 else 0.0
+    return {
+        "steps": steps,
+        "step_ms": wall_us / steps / 1e3,
+        "share": {family: us / total for family, us in sorted(self_us.items(), key=lambda kv: -kv[1])},
+        "matrix_products_tflops": products_tflops,
+        "peak_tflops": peak_tflops,
+        "matrix_products_of_peak": products_tflops / peak_tflops if peak_tflops else None,
+    }
+
+
+def measure(name_or_path: str, shape: tuple[int, int, int], args: argparse.Namespace, peaks: dict) -> dict:
     import torch
 
     from stancekit.train.trainer import resolve_precision
@@ -145,6 +220,9 @@ def measure(name_or_path: str, shape: tuple[int, int, int], args: argparse.Names
             "model_tflops": 6 * params * tokens / median / 1e12,
         }
     row["speedup"] = row[VARIANTS[0]]["median_ms"] / row[VARIANTS[1]]["median_ms"]
+    if args.profile:
+        row["profile"] = profile_step(steps[VARIANTS[1]], args.profile_steps, peaks.get(row["precision"]))
+        row["profile"]["model_tflops"] = 6 * params * tokens / (row["profile"]["step_ms"] / 1e3) / 1e12
     return row
 
 
@@ -164,11 +242,29 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def profile_table(rows: list[dict]) -> str:
+    """Markdown table of the profiled steps: each family's share of the wall time, the matrix products' TFLOP/s."""
+    families = [*FAMILIES, "other operators", "outside operators"]
+    lines = [
+        "| model | micro-batch | ms/step | model TFLOP/s | products TFLOP/s (of peak) | " + " | ".join(families) + " |",
+        "|---|---|---:|---:|---:|" + "---:|" * len(families),
+    ]
+    for r in rows:
+        p = r["profile"]
+        of_peak = f" ({p['matrix_products_of_peak']:.0%})" if p["matrix_products_of_peak"] is not None else ""
+        shares = " | ".join(f"{p['share'].get(f, 0.0):.0%}" for f in families)
+        lines.append(
+            f"| {r['model'].removeprefix('packaged:')} | {r['rows']} × {r['length']} × {r['accumulation']} | "
+            f"{p['step_ms']:.0f} | {p['model_tflops']:.3f} | {p['matrix_products_tflops']:.3f}{of_peak} | {shares} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> dict:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    if args.steps < 1 or args.warmup_steps < 0:
-        raise SystemExit("--steps must be at least 1 and --warmup-steps at least 0")
+    if args.steps < 1 or args.warmup_steps < 0 or args.profile_steps < 1:
+        raise SystemExit("--steps and --profile-steps must be at least 1 and --warmup-steps at least 0")
     import torch
 
     from stancekit.system import default_num_threads
@@ -176,20 +272,29 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(default_num_threads())
     models = args.models.split(",") if args.models else default_models(args.cache_dir)
     shapes = [parse_shape(s) for s in args.shapes.split(",") if s.strip()]
+    peaks: dict = {}
+    if args.profile and args.peak_seconds > 0:
+        import peak as peak_bench
+
+        peaks = peak_bench.measure_peaks(default_num_threads(), args.peak_seconds, ("fp32", "bf16"))["peak"]
     rows = []
     for name in models:
         for shape in shapes:
             print(f"[bench] {name} {shape} ...", file=sys.stderr, flush=True)
-            rows.append(measure(name, shape, args))
+            rows.append(measure(name, shape, args, peaks))
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
         "command": shlex.join(["python", "bench/step.py", *argv]),
         "steps": args.steps,
         "rows": rows,
+        "peak_tflops": peaks,
     }
     print(f"{args.steps} alternating steps per variant after {args.warmup_steps} untimed; {result['machine']}")
     print(table(rows))
+    if args.profile:
+        print(f"\nWhere the recipe's step goes ({args.profile_steps} profiled steps; share of the wall time):\n")
+        print(profile_table(rows))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(result, indent=2))
     print(f"JSON: {args.json}")

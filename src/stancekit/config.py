@@ -70,6 +70,10 @@ class LoadedModelConfig:
     # Each batch's padded length rounded up to a multiple of this (null: its longest pair); see
     # stancekit.StanceClassifier.
     pad_to_multiple_of: int | None = None
+    # backend=torch: compile the model with torch.compile (Inductor; needs a C++ compiler). The first pass
+    # compiles (tens of seconds to minutes); afterwards it was faster than eager on an Intel Xeon with AMX
+    # and no faster on AMD CPUs (docs/performance.md). Labels are eager's.
+    torch_compile: bool = False
     # glibc serves allocations of this many MB or more by mmap, so the freed activations of batches of every
     # length go back to the OS instead of fragmenting the heap (as train.malloc_mmap_threshold_mb; on
     # FNC-1's document view it cut peak RSS by ~40 %, docs/results.md). null: glibc's default.

@@ -175,6 +175,9 @@ def test_backend_option_is_checked(stance_model_dir):
         StanceClassifier.from_pretrained(stance_model_dir, backend="tensorrt")
     with pytest.raises(ValueError, match="runs on the CPU"):
         StanceClassifier.from_pretrained(stance_model_dir, backend="onnx", device="cuda")
+    # torch.compile is PyTorch's; a converted backend's runtime compiles its own graph.
+    with pytest.raises(ValueError, match="torch_compile=True compiles the PyTorch model; the onnx backend"):
+        StanceClassifier.from_pretrained(stance_model_dir, backend="onnx", torch_compile=True)
 
 
 def test_a_graph_with_external_weights_points_at_its_own_data_file(stance_model_dir, tmp_path, monkeypatch, clf):

@@ -6,6 +6,7 @@ under 10 minutes and `.ci/run` still runs them (`make test-slow ARGS="tests/inte
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -160,10 +161,24 @@ def test_bench_train_runs_on_a_tiny_slice(tiny_model_dir, tmp_path):
     assert rows["grouped_torch_dropout"]["padded_tokens"] == rows["grouped"]["padded_tokens"]
 
 
+def test_bench_step_sorts_profiled_operators_into_families():
+    spec = importlib.util.spec_from_file_location("bench_step", PROJECT_ROOT / "bench" / "step.py")
+    step = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(step)
+    assert step.family_of("aten::addmm") == step.family_of("aten::bmm") == "matrix products"
+    assert step.family_of("aten::_scaled_dot_product_flash_attention_for_cpu") == "matrix products"  # a prefix
+    assert step.family_of("aten::mm_backward") == "other operators"  # exact names are exact
+    assert step.family_of("aten::_fused_adamw_") == step.family_of("aten::_foreach_add_") == "optimiser"
+    assert step.family_of("aten::native_layer_norm_backward") == "layer norm"
+    assert step.family_of("aten::embedding_dense_backward") == "embeddings and loss"
+    assert step.family_of("autograd::engine::evaluate_function: MmBackward0") == "other operators"
+
+
 @pytest.mark.slow
 def test_bench_step_alternates_both_variants_on_the_same_inputs(tiny_model_dir, tmp_path):
     out = tmp_path / "step.json"
     args = ["--models", str(tiny_model_dir), "--shapes", "4x12x2,2x20x1", "--steps", "3", "--warmup-steps", "1"]
+    args += ["--profile", "--profile-steps", "2", "--peak-seconds", "0.01"]
     done = _run(["bench/step.py", *args, "--json", str(out)])
     result = json.loads(out.read_text())
     assert result["command"].startswith("python bench/step.py --models") and result["steps"] == 3
@@ -173,7 +188,16 @@ def test_bench_step_alternates_both_variants_on_the_same_inputs(tiny_model_dir, 
         for variant in ("torch_dropout", "fast_dropout"):
             assert 0 < r[variant]["min_ms"] <= r[variant]["median_ms"] and r[variant]["model_tflops"] > 0
         assert r["speedup"] == pytest.approx(r["torch_dropout"]["median_ms"] / r["fast_dropout"]["median_ms"])
+        # --profile: the step's wall time split into operator families (whole), the products' FLOP/s against
+        # the peak of the step's precision measured in the same run.
+        p = r["profile"]
+        assert p["steps"] == 2 and p["step_ms"] > 0 and p["model_tflops"] > 0
+        assert sum(p["share"].values()) == pytest.approx(1.0)
+        assert p["share"]["matrix products"] > 0 and p["share"]["optimiser"] > 0 and p["share"]["layer norm"] > 0
+        assert p["matrix_products_tflops"] > 0 and p["peak_tflops"] == result["peak_tflops"][r["precision"]] > 0
+        assert p["matrix_products_of_peak"] == pytest.approx(p["matrix_products_tflops"] / p["peak_tflops"])
     assert "| 4 × 12 × 2 |" in done.stdout and "speed-up" in done.stdout
+    assert "Where the recipe's step goes" in done.stdout and "products TFLOP/s (of peak)" in done.stdout
     with pytest.raises(subprocess.CalledProcessError):
         subprocess.run(
             [sys.executable, "bench/step.py", "--shapes", "16x40"], cwd=PROJECT_ROOT, check=True, capture_output=True

@@ -1,15 +1,18 @@
-"""torch.compile for training (train.torch_compile): slow (Inductor compiles the tiny model for minutes on 2 cores)."""
+"""torch.compile for training (train.torch_compile) and inference (torch_compile of StanceClassifier and of the
+scripts that load a model): slow (Inductor compiles the tiny model for minutes on 2 cores)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
 
 from stancekit import StanceClassifier
+from stancekit.runs.common import load_classifier
 from stancekit.train import train
 from stancekit.train.trainer import training_arguments
-from tests.helpers import compose_config, tiny_train_overrides
+from tests.helpers import compose_config, shuffled_sample_pairs, tiny_train_overrides
 
 
 @pytest.mark.slow
@@ -30,3 +33,24 @@ def test_torch_compile_trains_and_saves_a_plain_model(tiny_model_dir, tmp_path):
         names = list(weights.keys())
     assert names and not any("_orig_mod" in name for name in names)
     assert StanceClassifier.from_pretrained(tmp_path / "model").predict([("A man sleeps.", "A man is awake.")])
+
+
+@pytest.mark.slow
+def test_a_compiled_classifier_answers_as_the_eager_one(stance_model_dir):
+    """torch_compile=True: the same probabilities as eager in fp32 and the same labels at the default precision
+    (bf16 with the fp32 recheck where the CPU has bf16), over batches of many lengths and sizes (dynamic shapes)."""
+    pairs = shuffled_sample_pairs()[:40]
+    for precision in ("fp32", "auto"):
+        eager = StanceClassifier.from_pretrained(stance_model_dir, device="cpu", precision=precision, batch_size=8)
+        compiled = StanceClassifier.from_pretrained(
+            stance_model_dir, device="cpu", precision=precision, batch_size=8, torch_compile=True
+        )
+        assert compiled.torch_compile and not eager.torch_compile
+        assert isinstance(compiled.model, torch._dynamo.eval_frame.OptimizedModule)
+        if precision == "fp32":
+            np.testing.assert_allclose(compiled.predict_proba(pairs), eager.predict_proba(pairs), atol=1e-4)
+        assert compiled.predict(pairs) == eager.predict(pairs)
+    # The scripts that load a saved model (evaluate, predict, tune_document, serve) pass it through.
+    overrides = [f"model_dir={stance_model_dir}", "data=sample"]
+    assert load_classifier(compose_config("evaluate", [*overrides, "torch_compile=true"])).torch_compile
+    assert not load_classifier(compose_config("evaluate", overrides)).torch_compile

@@ -204,6 +204,7 @@ def test_build_app_from_the_serve_config(stance_model_dir):
         # The server's default rounds batch lengths (a bounded set of kernel shapes); scripts that score a
         # file once keep each batch at its own longest pair.
         assert info["pad_to_multiple_of"] == 16
+        assert info["torch_compile"] is False  # eager unless asked (torch_compile=true)
     assert compose_config("evaluate", ["model_dir=m", "data=sample"]).pad_to_multiple_of is None
 
 

@@ -74,6 +74,11 @@ class StanceClassifier:
     longest. ``pad_to_multiple_of`` rounds each batch's padded length up to a multiple (never past ``max_length``):
     fewer distinct shapes for the backends to build and cache kernels for, at the cost of a little padding
     (``None``, the default: each batch padded to its own longest pair).
+
+    ``torch_compile=True`` (PyTorch backend) compiles the model with ``torch.compile(dynamic=True)`` (Inductor;
+    needs a C++ compiler on CPUs): the first calls compile for a while (a whole pass over new lengths), then
+    element-wise work is fused around the matrix products. It pays where those products are fast and the rest
+    is not, as with AMX; elsewhere it is no faster than eager (docs/performance.md). Labels are eager's.
     """
 
     labels: tuple[str, ...] = LABELS
@@ -101,6 +106,7 @@ class StanceClassifier:
         num_threads: int | None = None,
         precision: str = "auto",
         pad_to_multiple_of: int | None = None,
+        torch_compile: bool = False,
     ):
         check_stance_config(model.config.id2label, getattr(model, "name_or_path", "model"))
         if isinstance(model, BackendStanceModel):
@@ -121,6 +127,16 @@ class StanceClassifier:
         if pad_to_multiple_of is not None and pad_to_multiple_of < 1:
             raise ValueError(f"pad_to_multiple_of must be a positive integer or None, got {pad_to_multiple_of}")
         self.pad_to_multiple_of = pad_to_multiple_of
+        if torch_compile:
+            if self.backend != "torch":
+                raise ValueError(
+                    f"torch_compile=True compiles the PyTorch model; the {self.backend} backend is compiled by its own "
+                    "runtime (use backend=torch, or torch_compile=False)"
+                )
+            # dynamic=True: batches of every length and size share the compiled graphs instead of each new
+            # shape compiling its own. The original module stays reachable (self.model._orig_mod).
+            self.model = torch.compile(self.model, dynamic=True)
+        self.torch_compile = torch_compile
         # Calibration: probabilities are softmax(logits / temperature); fitted on validation after training.
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
@@ -141,11 +157,13 @@ class StanceClassifier:
         precision: str = "auto",
         calibration_pairs: Sequence[Pair] | None = None,
         pad_to_multiple_of: int | None = None,
+        torch_compile: bool = False,
     ) -> StanceClassifier:
         """Load a model folder written by stancekit (or any classifier with our three labels).
 
-        ``calibrated=False`` ignores the stored temperature (raw softmax probabilities). ``precision``: see
-        the class (``auto``: bf16 with an fp32 recheck of close calls on CPUs with native bf16, else fp32).
+        ``calibrated=False`` ignores the stored temperature (raw softmax probabilities). ``precision`` and
+        ``torch_compile``: see the class (``auto``: bf16 with an fp32 recheck of close calls on CPUs with native
+        bf16, else fp32).
 
         ``backend``: ``torch`` (default), ``onnx`` / ``onnx-int8`` / ``onnx-int8-static`` (static int8,
         calibrated) to run through ONNX Runtime on the CPU (``pip install 'stancekit[onnx]'``), or ``openvino``
@@ -204,6 +222,7 @@ class StanceClassifier:
             num_threads=num_threads,
             precision=precision,
             pad_to_multiple_of=pad_to_multiple_of,
+            torch_compile=torch_compile,
         )
 
     @torch.inference_mode()

@@ -60,7 +60,10 @@ def check_mode(mode: str) -> str:
 
 def load_classifier(cfg: DictConfig) -> StanceClassifier:
     """The saved model of an evaluate/predict config, with its device, batching, length, backend and precision."""
-    options = ("device", "batch_size", "max_length", "backend", "num_threads", "precision", "pad_to_multiple_of")
+    options = (
+        "device", "batch_size", "max_length", "backend", "num_threads", "precision", "pad_to_multiple_of",
+        "torch_compile",
+    )  # fmt: skip
     limit_heap_growth(cfg.malloc_mmap_threshold_mb, "malloc_mmap_threshold_mb")  # before the first batch
     limit_kernel_cache(cfg.onednn_cache_capacity, "onednn_cache_capacity")  # before the first bf16 product
     return StanceClassifier.from_pretrained(cfg.model_dir, **{name: cfg[name] for name in options})

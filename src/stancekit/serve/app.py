@@ -70,7 +70,7 @@ def create_app(classifier: Any, model_dir: str | Path, cfg: Any) -> FastAPI:
     batching = {"enabled": cfg.batching, "trim_batches": cfg.trim_batches, **workers}
     batcher = MicroBatcher(classifier.predict_proba, cfg.max_wait_ms, cfg.max_batch_pairs, **batching)
     info = model_info(model_dir, tuple(classifier.labels))
-    served = ("backend", "precision", "max_length", "pad_to_multiple_of")
+    served = ("backend", "precision", "max_length", "pad_to_multiple_of", "torch_compile")
     info |= {name: getattr(classifier, name, None) for name in served}
     info |= {"version": __version__, "batching": bool(cfg.batching), "workers": workers["workers"]}
     info |= {"limits": dataclasses.asdict(limits)}
