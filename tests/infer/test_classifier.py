@@ -12,9 +12,10 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from stancekit import StanceClassifier
+from stancekit.infer.classifier import WARM_UP_PAIRS
 from stancekit.labels import ID2LABEL, LABEL2ID, LABELS
 from stancekit.models.encoding import TruncationWarning, count_over_length
-from stancekit.system import default_num_threads
+from stancekit.system import cpu_has_native_bf16, default_num_threads
 from tests.helpers import shuffled_sample_pairs
 
 PAIRS = shuffled_sample_pairs()
@@ -47,6 +48,27 @@ def test_padding_to_a_multiple_rounds_batch_shapes_within_max_length_and_keeps_a
     assert widths[-1] == 100 and all(w % 16 == 0 for w in widths[:-1]) and len(set(widths[:-1])) > 1, widths
     with pytest.raises(ValueError, match="pad_to_multiple_of"):
         StanceClassifier.from_pretrained(stance_model_dir, device="cpu", pad_to_multiple_of=0)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "bf16-checked"])
+def test_warm_up_runs_one_pair_and_several_in_each_precision_a_call_uses(stance_model_dir, precision):
+    if precision != "fp32" and not cpu_has_native_bf16():
+        pytest.skip("bf16 needs a CPU with native bf16")
+    clf = StanceClassifier.from_pretrained(stance_model_dir, device="cpu", precision=precision)
+    before = clf.predict_logits(PAIRS)
+    passes, original = [], clf._batch_logits
+
+    def counted(batch, bf16=False):
+        passes.append((batch["input_ids"].shape[0], bf16))
+        return original(batch, bf16)
+
+    clf._batch_logits = counted
+    assert clf.warm_up() > 0
+    # bf16-checked runs both (bf16, then fp32 for the close calls); each precision with a lone pair and a batch.
+    expected = {"fp32": [False], "bf16": [True], "bf16-checked": [True, False]}[precision]
+    assert sorted(set(passes)) == sorted((n, bf16) for n in (1, len(WARM_UP_PAIRS)) for bf16 in expected)
+    clf._batch_logits = original
+    np.testing.assert_array_equal(clf.predict_logits(PAIRS), before)  # nothing it ran changes an answer
 
 
 def test_batches_are_cut_where_padding_costs_more_than_a_pass(clf, monkeypatch):

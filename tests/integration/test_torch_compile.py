@@ -50,6 +50,13 @@ def test_a_compiled_classifier_answers_as_the_eager_one(stance_model_dir):
         if precision == "fp32":
             np.testing.assert_allclose(compiled.predict_proba(pairs), eager.predict_proba(pairs), atol=1e-4)
         assert compiled.predict(pairs) == eager.predict(pairs)
+    # After warm_up (what scripts/serve.py runs first), calls of new lengths and sizes compile nothing more.
+    compiled = StanceClassifier.from_pretrained(stance_model_dir, device="cpu", batch_size=8, torch_compile=True)
+    compiled.warm_up()
+    graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+    for n in (1, 3, 8, 40):
+        compiled.predict_proba(pairs[:n])
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == graphs
     # The scripts that load a saved model (evaluate, predict, tune_document, serve) pass it through.
     overrides = [f"model_dir={stance_model_dir}", "data=sample"]
     assert load_classifier(compose_config("evaluate", [*overrides, "torch_compile=true"])).torch_compile

@@ -12,6 +12,7 @@ Example (runs as a doctest against a model folder made by ``scripts/train.py``):
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,15 @@ from .openvino import load_openvino_model
 from .precision import RECHECK_MARGIN, close_calls, resolve_inference_precision, switch_to_fp32
 
 log = logging.getLogger(__name__)
+
+
+# What StanceClassifier.warm_up runs by default: pairs of a few lengths, as a server's first requests are.
+WARM_UP_PAIRS: tuple[Pair, ...] = (
+    ("A man is sleeping.", "A man is awake."),
+    ("The minister said on Tuesday that the talks would resume next week in Geneva.", "The talks have ended."),
+    ("Two children play football in a park while their parents watch from a bench.", "Children are outside."),
+    ("The company reported a loss.", "The company made money last year, its chief executive said."),
+)
 
 
 @dataclass(frozen=True)
@@ -243,6 +253,26 @@ class StanceClassifier:
             truncated += self._fill_chunk(out[start : start + len(chunk)], chunk, batch_size)
         warn_truncated(truncated, len(pairs), self.max_length)  # counted and reported, never silent
         return out
+
+    def warm_up(self, pairs: Sequence[Pair] = WARM_UP_PAIRS) -> float:
+        """Run each kind of pass a call can take once, so that the first real call does not pay for building
+        it; returns the seconds taken. A compiled model (``torch_compile=True``) compiles a graph per precision
+        and for a batch of one pair apart from larger ones (PyTorch specialises size 1), and kernels are built
+        per shape: so one pair, then all of ``pairs``, in each precision a call may use (bf16 and the fp32
+        recheck for ``bf16-checked``). A server calls it before it takes requests."""
+        started = time.perf_counter()
+        pairs = _check_pairs(pairs)
+        precisions = {"bf16-checked": (True, False), "bf16": (True,)}.get(self.precision, (False,))
+        with torch.inference_mode():
+            for group in (pairs[:1], pairs):
+                enc, _ = encode_pairs_counted(
+                    self.tokenizer, [p for p, _ in group], [h for _, h in group], self.max_length
+                )
+                order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
+                for bf16 in precisions:
+                    out = np.zeros((len(group), len(LABELS)), dtype=np.float32)
+                    self._fill_logits(out, enc, order, self.batch_size, bf16=bf16)
+        return time.perf_counter() - started
 
     def _fill_chunk(self, out: np.ndarray, pairs: list[Pair], batch_size: int) -> int:
         """The logits of ``pairs`` into ``out`` (a view, same rows); returns how many were truncated."""

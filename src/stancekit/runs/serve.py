@@ -20,7 +20,10 @@ def build_app(cfg: DictConfig) -> FastAPI:
     """The service of ``cfg.model_dir`` as a FastAPI app (the model loaded, the batcher's worker started)."""
     # Before the model's first bf16 product: oneDNN reads its cache capacity once.
     limit_kernel_cache(cfg.onednn_cache_capacity, "onednn_cache_capacity")
-    return create_app(load_classifier(cfg), cfg.model_dir, cfg)
+    classifier = load_classifier(cfg)
+    # Before the first request: a compiled model (torch_compile=true) compiles here, not in a request's time.
+    log.info("warmed up in %.1f s", classifier.warm_up())
+    return create_app(classifier, cfg.model_dir, cfg)
 
 
 def serve(cfg: DictConfig) -> None:
