@@ -176,7 +176,7 @@ def test_backend_option_is_checked(stance_model_dir):
     with pytest.raises(ValueError, match="runs on the CPU"):
         StanceClassifier.from_pretrained(stance_model_dir, backend="onnx", device="cuda")
     # torch.compile is PyTorch's; a converted backend's runtime compiles its own graph.
-    with pytest.raises(ValueError, match="torch_compile=True compiles the PyTorch model; the onnx backend"):
+    with pytest.raises(ValueError, match="torch_compile=True is for backend=torch; the onnx runtime"):
         StanceClassifier.from_pretrained(stance_model_dir, backend="onnx", torch_compile=True)
 
 

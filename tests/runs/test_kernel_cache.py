@@ -21,7 +21,7 @@ def test_evaluate_caps_the_kernel_cache_and_serve_leaves_it(monkeypatch):
     monkeypatch.setattr(common.StanceClassifier, "from_pretrained", classmethod(lambda cls, *a, **k: "loaded"))
     cfg = OmegaConf.create({"malloc_mmap_threshold_mb": None, "onednn_cache_capacity": 64, "model_dir": "m"})
     cfg.update({k: None for k in ("device", "batch_size", "max_length", "backend", "num_threads", "precision")})
-    cfg.pad_to_multiple_of = None
+    cfg.pad_to_multiple_of, cfg.torch_compile = None, False
     assert common.load_classifier(cfg) == "loaded"
     assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "64"
 

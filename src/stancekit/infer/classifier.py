@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 WARM_UP_PAIRS: tuple[Pair, ...] = (
     ("A man is sleeping.", "A man is awake."),
     ("The minister said on Tuesday that the talks would resume next week in Geneva.", "The talks have ended."),
-    ("Two children play football in a park while their parents watch from a bench.", "Children are outside."),
-    ("The company reported a loss.", "The company made money last year, its chief executive said."),
 )
 
 
@@ -85,10 +83,9 @@ class StanceClassifier:
     fewer distinct shapes for the backends to build and cache kernels for, at the cost of a little padding
     (``None``, the default: each batch padded to its own longest pair).
 
-    ``torch_compile=True`` (PyTorch backend) compiles the model with ``torch.compile(dynamic=True)`` (Inductor;
-    needs a C++ compiler on CPUs): the first calls compile for a while (a whole pass over new lengths), then
-    element-wise work is fused around the matrix products. It pays where those products are fast and the rest
-    is not, as with AMX; elsewhere it is no faster than eager (docs/performance.md). Labels are eager's.
+    ``torch_compile=True`` (PyTorch backend): ``torch.compile(dynamic=True)`` (Inductor; a C++ compiler on CPUs)
+    fuses element-wise work around the matrix products after first calls that compile (:meth:`warm_up`); it pays
+    where the products are fast and the rest is not, as with AMX (docs/performance.md). Labels are eager's.
     """
 
     labels: tuple[str, ...] = LABELS
@@ -137,15 +134,10 @@ class StanceClassifier:
         if pad_to_multiple_of is not None and pad_to_multiple_of < 1:
             raise ValueError(f"pad_to_multiple_of must be a positive integer or None, got {pad_to_multiple_of}")
         self.pad_to_multiple_of = pad_to_multiple_of
-        if torch_compile:
-            if self.backend != "torch":
-                raise ValueError(
-                    f"torch_compile=True compiles the PyTorch model; the {self.backend} backend is compiled by its own "
-                    "runtime (use backend=torch, or torch_compile=False)"
-                )
-            # dynamic=True: batches of every length and size share the compiled graphs instead of each new
-            # shape compiling its own. The original module stays reachable (self.model._orig_mod).
-            self.model = torch.compile(self.model, dynamic=True)
+        if torch_compile and self.backend != "torch":
+            raise ValueError(f"torch_compile=True is for backend=torch; the {self.backend} runtime compiles its graph")
+        # dynamic=True: batches of every length and size share compiled graphs (the module: self.model._orig_mod).
+        self.model = torch.compile(self.model, dynamic=True) if torch_compile else self.model
         self.torch_compile = torch_compile
         # Calibration: probabilities are softmax(logits / temperature); fitted on validation after training.
         if temperature <= 0:
@@ -254,24 +246,17 @@ class StanceClassifier:
         warn_truncated(truncated, len(pairs), self.max_length)  # counted and reported, never silent
         return out
 
+    @torch.inference_mode()
     def warm_up(self, pairs: Sequence[Pair] = WARM_UP_PAIRS) -> float:
-        """Run each kind of pass a call can take once, so that the first real call does not pay for building
-        it; returns the seconds taken. A compiled model (``torch_compile=True``) compiles a graph per precision
-        and for a batch of one pair apart from larger ones (PyTorch specialises size 1), and kernels are built
-        per shape: so one pair, then all of ``pairs``, in each precision a call may use (bf16 and the fp32
-        recheck for ``bf16-checked``). A server calls it before it takes requests."""
-        started = time.perf_counter()
-        pairs = _check_pairs(pairs)
-        precisions = {"bf16-checked": (True, False), "bf16": (True,)}.get(self.precision, (False,))
-        with torch.inference_mode():
-            for group in (pairs[:1], pairs):
-                enc, _ = encode_pairs_counted(
-                    self.tokenizer, [p for p, _ in group], [h for _, h in group], self.max_length
-                )
-                order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
-                for bf16 in precisions:
-                    out = np.zeros((len(group), len(LABELS)), dtype=np.float32)
-                    self._fill_logits(out, enc, order, self.batch_size, bf16=bf16)
+        """Run one pair, then all of ``pairs``, in each precision a call may use (bf16-checked: bf16 and fp32), so
+        a compiled model's graphs (one per precision; a batch of one apart) and the kernels are built before the
+        first real call (a server's first request); returns the seconds taken."""
+        started, pairs = time.perf_counter(), _check_pairs(pairs)
+        for group in (pairs[:1], pairs):
+            enc, _ = encode_pairs_counted(self.tokenizer, *map(list, zip(*group)), self.max_length)
+            order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
+            for bf16 in {"bf16-checked": (True, False), "bf16": (True,)}.get(self.precision, (False,)):
+                self._fill_logits(np.zeros((len(group), len(LABELS)), np.float32), enc, order, self.batch_size, bf16)
         return time.perf_counter() - started
 
     def _fill_chunk(self, out: np.ndarray, pairs: list[Pair], batch_size: int) -> int:
