@@ -87,3 +87,25 @@ def test_scripts_that_load_a_model_limit_heap_growth_but_the_server_does_not(sta
     cfg = compose_config("serve", [f"model_dir={stance_model_dir}"])
     load_classifier(cfg)  # the server's many small passes would page-fault on every activation: off there
     assert applied[-1] == (None, "malloc_mmap_threshold_mb")
+
+
+def test_bf16_passes_run_a_twin_with_bf16_linear_weights_and_autocasts_logits(stance_model_dir):
+    clf = StanceClassifier.from_pretrained(stance_model_dir, device="cpu", batch_size=7, precision="bf16")
+    with_twin = clf.predict_logits(PAIRS)
+    assert clf._bf16_twin._twin is not None  # the bf16 passes built it
+    twin = clf._bf16_twin.get()
+    assert twin is clf._bf16_twin.get() and twin is not clf.model  # built once, on the first bf16 pass
+    linear = [m for m in twin.modules() if isinstance(m, torch.nn.Linear)]
+    assert linear and all(m.weight.dtype == m.bias.dtype == torch.bfloat16 for m in linear)
+    assert all(m.weight.dtype == torch.float32 for m in clf.model.modules() if isinstance(m, torch.nn.Linear))
+    # Every other parameter is the original's own tensor: shared, not copied.
+    originals = dict(clf.model.named_parameters())
+    others = [(name, p) for name, p in twin.named_parameters() if p.dtype == torch.float32]
+    assert others and all(p is originals[name] for name, p in others)
+    # The same logits, bit for bit, as autocast casting the fp32 weights in every pass.
+    clf.bf16_weight_copy = False
+    np.testing.assert_array_equal(clf.predict_logits(PAIRS), with_twin)
+    # fp32 passes never build it.
+    fp32 = StanceClassifier.from_pretrained(stance_model_dir, device="cpu", precision="fp32")
+    fp32.predict_logits(PAIRS)
+    assert fp32._bf16_twin._twin is None

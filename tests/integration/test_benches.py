@@ -81,6 +81,7 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
         "ours-fp32",
         "ours",
         "ours-pad16",
+        "ours-recast",
         "onnx",
         "onnx-int8",
         "onnx-int8-static",
@@ -92,6 +93,9 @@ def test_bench_inference_runs_on_a_tiny_slice(stance_model_dir, tmp_path):
     assert rows["ours-fp32"]["precision"] == "fp32" and rows["onnx-int8"]["precision"] == "int8"
     assert rows["openvino"]["precision"] == "fp32" and rows["openvino-int8"]["mfu_of"] == "int8"
     assert result["pairs"] == 60  # the sample's whole test set
+    # ours-recast differs from ours only by where the bf16 weights come from: the same logits, the same labels.
+    assert rows["ours-recast"]["predicted"] == rows["ours"]["predicted"]
+    assert rows["ours-recast"]["agreement"] == rows["ours"]["agreement"]
     for r in rows.values():
         assert r["pairs_per_second"] > 0 and r["peak_rss_mb"] > 0 and 0 <= r["accuracy"] <= 1
     # Same model, same labels: the baseline, the plain loop, our default, fp32 ONNX and OpenVINO (fp32 and

@@ -12,6 +12,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# What StanceClassifier.warm_up runs by default: pairs of a few lengths, as a server's first requests are, so
+# the first shapes' kernels (and a compiled model's graphs) are built before the first real call.
+WARM_UP_PAIRS: tuple[tuple[str, str], ...] = (
+    ("A man is sleeping.", "A man is awake."),
+    ("The minister said on Tuesday that the talks would resume next week in Geneva.", "The talks have ended."),
+)
+
 
 def cut_batches(
     padded: Sequence[int], batch_size: int, pass_overhead: int | None, max_tokens: int | None

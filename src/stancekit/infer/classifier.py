@@ -33,19 +33,12 @@ from ..models.encoding import encode_pairs_counted, usable_max_length, warn_trun
 from ..models.folder import NotAStanceModelError, check_stance_config, read_metadata, use_safetensors, verify_weights
 from ..system import default_num_threads, pick_device
 from .backends import BackendStanceModel, check_backend, check_calibration, needs_pytorch_model
-from .batching import cut_batches, padded_length
+from .batching import WARM_UP_PAIRS, cut_batches, padded_length
 from .onnx import load_onnx_model
 from .openvino import load_openvino_model
-from .precision import RECHECK_MARGIN, close_calls, resolve_inference_precision, switch_to_fp32
+from .precision import RECHECK_MARGIN, Bf16Twin, close_calls, resolve_inference_precision, switch_to_fp32
 
 log = logging.getLogger(__name__)
-
-
-# What StanceClassifier.warm_up runs by default: pairs of a few lengths, as a server's first requests are.
-WARM_UP_PAIRS: tuple[Pair, ...] = (
-    ("A man is sleeping.", "A man is awake."),
-    ("The minister said on Tuesday that the talks would resume next week in Geneva.", "The talks have ended."),
-)
 
 
 @dataclass(frozen=True)
@@ -101,6 +94,9 @@ class StanceClassifier:
     # and windows of an article at max_length 512) batch_size x max_length tokens, and the attention
     # scores with them, would set the peak memory; None: batch_size alone.
     max_batch_tokens: int | None = 8192
+    # bf16 passes (PyTorch, not compiled) run a twin whose Linear weights are already bf16 (Bf16Twin): the
+    # same logits as autocast's per-pass casts, faster. False: autocast casts them in every pass.
+    bf16_weight_copy: bool = True
 
     def __init__(
         self,
@@ -138,6 +134,7 @@ class StanceClassifier:
             raise ValueError(f"torch_compile=True is for backend=torch; the {self.backend} runtime compiles its graph")
         # dynamic=True: batches of every length and size share compiled graphs (the module: self.model._orig_mod).
         self.model = torch.compile(self.model, dynamic=True) if torch_compile else self.model
+        self._bf16_twin = Bf16Twin(self.model) if self.backend == "torch" and not torch_compile else None
         self.torch_compile = torch_compile
         # Calibration: probabilities are softmax(logits / temperature); fitted on validation after training.
         if temperature <= 0:
@@ -314,7 +311,8 @@ class StanceClassifier:
         if self.backend != "torch":
             return self.model.logits(batch, bf16=bf16)
         tensors = {k: torch.from_numpy(v).to(self.device) for k, v in batch.items()}
-        return self.model(**tensors).logits.float().cpu().numpy()
+        model = self._bf16_twin.get() if bf16 and self.bf16_weight_copy and self._bf16_twin else self.model
+        return model(**tensors).logits.float().cpu().numpy()
 
     def predict_proba(
         self, pairs: Sequence[Pair], batch_size: int | None = None, allow_empty_premise: bool = False
