@@ -208,8 +208,7 @@ def measure(name_or_path: str, shape: tuple[int, int, int], args: argparse.Names
             steps[variant]()
             if i >= args.warmup_steps:
                 times[variant].append(time.perf_counter() - started)
-    params = non_embedding_params(model)
-    tokens = int(mask.sum()) * accumulation
+    step_tflop = 6 * non_embedding_params(model) * int(mask.sum()) * accumulation / 1e12  # model FLOPs per step
     row = {"model": name_or_path, "rows": rows, "length": length, "accumulation": accumulation}
     row["precision"] = "bf16" if bf16 else "fp32"
     for variant in VARIANTS:
@@ -217,12 +216,12 @@ def measure(name_or_path: str, shape: tuple[int, int, int], args: argparse.Names
         row[variant] = {
             "median_ms": median * 1e3,
             "min_ms": min(times[variant]) * 1e3,
-            "model_tflops": 6 * params * tokens / median / 1e12,
+            "model_tflops": step_tflop / median,
         }
     row["speedup"] = row[VARIANTS[0]]["median_ms"] / row[VARIANTS[1]]["median_ms"]
     if args.profile:
         row["profile"] = profile_step(steps[VARIANTS[1]], args.profile_steps, peaks.get(row["precision"]))
-        row["profile"]["model_tflops"] = 6 * params * tokens / (row["profile"]["step_ms"] / 1e3) / 1e12
+        row["profile"]["model_tflops"] = step_tflop / (row["profile"]["step_ms"] / 1e3)
     return row
 
 

@@ -250,20 +250,23 @@ class StanceClassifier:
         first real call (a server's first request); returns the seconds taken."""
         started, pairs = time.perf_counter(), _check_pairs(pairs)
         for group in (pairs[:1], pairs):
-            enc, _ = encode_pairs_counted(self.tokenizer, *map(list, zip(*group)), self.max_length)
-            order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
+            enc, order, _ = self._encode_sorted(group)
             for bf16 in {"bf16-checked": (True, False), "bf16": (True,)}.get(self.precision, (False,)):
                 self._fill_logits(np.zeros((len(group), len(LABELS)), np.float32), enc, order, self.batch_size, bf16)
         return time.perf_counter() - started
 
-    def _fill_chunk(self, out: np.ndarray, pairs: list[Pair], batch_size: int) -> int:
-        """The logits of ``pairs`` into ``out`` (a view, same rows); returns how many were truncated."""
-        # Tokenise the chunk in one call (the fast tokenizer works through the list in Rust), then batch by
-        # token length: a batch of similar lengths pads little. The stable sort keeps ties in input order.
+    def _encode_sorted(self, pairs: list[Pair]) -> tuple[dict[str, list], np.ndarray, int]:
+        """``pairs`` tokenised, their indices by token length, and how many were truncated."""
+        # One tokenizer call (the fast tokenizer works through the list in Rust), then batches by token
+        # length: a batch of similar lengths pads little. The stable sort keeps ties in input order.
         enc, truncated = encode_pairs_counted(
             self.tokenizer, [p for p, _ in pairs], [h for _, h in pairs], self.max_length
         )
-        order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
+        return enc, np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable"), truncated
+
+    def _fill_chunk(self, out: np.ndarray, pairs: list[Pair], batch_size: int) -> int:
+        """The logits of ``pairs`` into ``out`` (a view, same rows); returns how many were truncated."""
+        enc, order, truncated = self._encode_sorted(pairs)
         if self.precision == "bf16-checked":
             self._fill_checked(out, enc, order, batch_size)
         else:
