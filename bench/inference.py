@@ -58,6 +58,7 @@ from pathlib import Path
 # Light on purpose: the baseline children (pipeline, loop) must not import torch through stancekit before they
 # load transformers themselves; stancekit.system reads /proc without importing torch.
 from stancekit.system import peak_rss_mb
+from stancekit.version import source_commit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = (
@@ -332,6 +333,18 @@ def run_child(variant: str, args: argparse.Namespace, pairs_file: Path) -> dict:
     raise RuntimeError(f"variant {variant} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
 
 
+def provenance(script: str, argv: list[str]) -> dict:
+    """What a bench JSON opens with: when and where it ran, the command (``script`` and its ``argv``), and the
+    commit of the code it measured (``-dirty`` when tracked files differed), taken when the bench ran so a
+    record made later names the right one."""
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "command": shlex.join(["python", script, *argv]),
+        "commit": source_commit(),
+    }
+
+
 def machine() -> dict:
     """CPU model, the matrix-math features that decide its speed (bf16, int8, AMX), and core counts."""
     model, flags = None, set()
@@ -480,9 +493,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         r["agreement"] = sum(p == q for p, q in zip(preds, reference)) / len(gold) if reference else None
         r["predicted"] = {lab: preds.count(i) for i, lab in enumerate(LABELS)}
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "command": shlex.join(["python", "bench/inference.py", *(sys.argv[1:] if argv is None else argv)]),
+        **provenance("bench/inference.py", sys.argv[1:] if argv is None else argv),
         "model_dir": args.model_dir,
         "set": data["set"],
         "pairs": len(gold),

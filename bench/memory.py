@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -140,9 +139,7 @@ def run(args: argparse.Namespace, out: Path) -> dict:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     backends = [b for b in args.backends.split(",") if b]
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": inference_bench.machine(),
-        "command": shlex.join(["python", "bench/memory.py", *(sys.argv[1:] if args.argv is None else args.argv)]),
+        **inference_bench.provenance("bench/memory.py", sys.argv[1:] if args.argv is None else args.argv),
         "model_dir": str(args.model_dir),
         "rows": [],
     }

@@ -133,7 +133,8 @@ def _fnc(block: dict) -> dict:
 
 
 def bench_record(path: Path, title: str) -> dict:
-    """A bench JSON (bench/inference.py, train.py, serve.py or memory.py) as it is, with its kind and the commit.
+    """A bench JSON (bench/inference.py, train.py, serve.py or memory.py) as it is, with its kind and the commit
+    it measured (the checkout's, for a JSON from before the benches recorded one).
 
     A JSON from before the benches recorded CPU features gets this machine's, but only when its CPU model and
     core counts are this machine's too (records are made where the bench ran).
@@ -143,7 +144,7 @@ def bench_record(path: Path, title: str) -> dict:
     if all(data["machine"].get(k) == here[k] for k in ("cpu", "physical_cores", "logical_cpus")):
         data["machine"].setdefault("features", here["features"])
     kind = next(k for k in BENCHES if f"bench/{k}.py" in data["command"])
-    return {"kind": kind, "title": title, "commit": commit(), **data}
+    return {"kind": kind, "title": title, **data, "commit": data.get("commit") or commit()}
 
 
 # ---------------------------------------------------------------------------------------------- render

@@ -39,7 +39,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import aiohttp
@@ -402,9 +401,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         order = {(variant, name): k for k, (variant, name, _) in enumerate(plan)}
         rows.sort(key=lambda r: order[r["variant"], r["server"]])  # stable: each server's cells together
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": inference_bench.machine(),
-        "command": "python bench/serve.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        **inference_bench.provenance("bench/serve.py", sys.argv[1:] if argv is None else argv),
         "model_dir": args.model_dir,
         "set": data["set"],
         "pairs": len(pairs),

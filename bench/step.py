@@ -35,16 +35,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inference import machine  # noqa: E402  (bench/ is not a package)
+from inference import provenance  # noqa: E402  (bench/ is not a package)
 from train import non_embedding_params  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -282,9 +280,7 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"[bench] {name} {shape} ...", file=sys.stderr, flush=True)
             rows.append(measure(name, shape, args, peaks))
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "command": shlex.join(["python", "bench/step.py", *argv]),
+        **provenance("bench/step.py", argv),
         "steps": args.steps,
         "rows": rows,
         "peak_tflops": peaks,

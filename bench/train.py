@@ -38,16 +38,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inference import RESULT_PREFIX, machine, peak_rss_mb, stop_children_on_sigterm  # noqa: E402  (bench/ is not a package)
+from inference import RESULT_PREFIX, peak_rss_mb, provenance, stop_children_on_sigterm  # noqa: E402  (bench/ is not a package)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_ROOT = os.environ.get("STANCEKIT_DATA_ROOT", str(PROJECT_ROOT.parent / "shared" / "data"))
@@ -427,9 +425,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         for r in results:
             r["mfu"] = r["model_tflops"] / peaks["peak"][r["precision"]] if r["precision"] in peaks["peak"] else None
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "command": shlex.join(["python", "bench/train.py", *argv]),
+        **provenance("bench/train.py", argv),
         "peak": peaks,
         "model": args.model,
         "experiment": args.experiment,

@@ -16,6 +16,7 @@ import pytest
 
 from stancekit.config import PROJECT_ROOT
 from stancekit.system import cpu_has_native_bf16
+from stancekit.version import source_commit
 
 pytest.importorskip("onnxruntime")  # the [onnx] extra (make install has it)
 
@@ -176,6 +177,23 @@ def test_bench_step_sorts_profiled_operators_into_families():
     assert step.family_of("aten::native_layer_norm_backward") == "layer norm"
     assert step.family_of("aten::embedding_dense_backward") == "embeddings and loss"
     assert step.family_of("autograd::engine::evaluate_function: MmBackward0") == "other operators"
+
+
+def test_bench_jsons_name_the_commit_they_measured(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_results", PROJECT_ROOT / "bench" / "results.py")
+    results = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(results)
+    stamp = results.inference_bench.provenance("bench/train.py", ["--rows", "grouped", "--set", "a=b c"])
+    assert stamp["command"] == "python bench/train.py --rows grouped --set 'a=b c'"
+    assert stamp["commit"] == source_commit() and stamp["date"].endswith("+00:00")
+    assert stamp["machine"]["logical_cpus"] == os.cpu_count()
+    # A record keeps the commit the bench measured, not the one checked out when it is recorded.
+    bench_json = tmp_path / "train.json"
+    bench_json.write_text(json.dumps({**stamp, "commit": "abc1234", "rows": []}))
+    assert results.bench_record(bench_json, "t")["commit"] == "abc1234"
+    # A JSON from before the benches wrote one gets the checkout's.
+    bench_json.write_text(json.dumps({k: v for k, v in stamp.items() if k != "commit"} | {"rows": []}))
+    assert results.bench_record(bench_json, "t")["commit"] == results.commit()
 
 
 @pytest.mark.slow
