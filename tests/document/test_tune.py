@@ -182,6 +182,7 @@ def test_the_run_reads_the_validation_split_only(stance_model_dir, tmp_path):
     assert record["overrides"] == report.overrides and report.overrides[0].startswith("document.aggregation=")
     # The gate's threshold (data=fnc1's own) is recorded and pinned in the command that reuses the tuning.
     assert record["relatedness_threshold"] == 0.07 and report.overrides[-1] == "fnc.relatedness_threshold=0.07"
+    assert record["fnc"]["relatedness_threshold"] is None  # recorded once: the config left it to the corpus
     md = (tmp_path / "tuning.md").read_text()
     assert "the test split was not read" in md and "## Every option (114)" in md and "FNC-1 view" in md
     assert "'document.window_sizes=[" in md  # quoted for the shell
