@@ -358,9 +358,9 @@ def bench_section(group: list[dict]) -> list[str]:
     lines = [f"### {r['title']}", "", provenance(r), "", BENCHES[r["kind"]].table(r["rows"]), ""]
     if r.get("peak"):  # the matrix-product peak MFU is measured against (bench/peak.py, same run)
         lines += [peak_bench.table(r["peak"]), ""]
-    if r["kind"] == "step" and r["rows"] and all("profile" in row for row in r["rows"]):  # bench/step.py --profile
-        heading = "Where the recipe's step goes (share of the profiled steps' wall time, per operator family):"
-        lines += [heading, "", step_bench.profile_table(r["rows"]), ""]
+    # A bench's further tables, where its module has some (bench/step.py --profile, bench/train.py --phases).
+    for heading, table in getattr(BENCHES[r["kind"]], "extra_tables", lambda rows: [])(r["rows"]):
+        lines += [heading, "", table, ""]
     if r.get("goals"):  # bench/serve.py, bench/memory.py: the issue's goals with the numbers reached
         lines += [f"- {goal}" for goal in r["goals"]] + [""]
     return lines

@@ -257,6 +257,14 @@ def profile_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def extra_tables(rows: list[dict]) -> list[tuple[str, str]]:
+    """The tables a record of this bench shows after its main one, each with its heading (bench/results.py)."""
+    if rows and all("profile" in r for r in rows):  # --profile
+        heading = "Where the recipe's step goes (share of the profiled steps' wall time, per operator family):"
+        return [(heading, profile_table(rows))]
+    return []
+
+
 def main(argv: list[str] | None = None) -> dict:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)

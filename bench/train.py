@@ -398,6 +398,13 @@ def phase_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def extra_tables(rows: list[dict]) -> list[tuple[str, str]]:
+    """The tables a record of this bench shows after its main one, each with its heading (bench/results.py)."""
+    if any(r.get("phases") for r in rows):  # --phases
+        return [("Peak memory per phase of each row's run:", phase_table(rows))]
+    return []
+
+
 def main(argv: list[str] | None = None) -> dict | None:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)

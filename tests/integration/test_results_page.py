@@ -171,3 +171,37 @@ def test_document_records_of_one_recipe_show_each_seed_and_their_mean():
     # 84 and 83: mean 83.5, sample std 0.71; disagree 0.25 and 0.31: 0.280 ± 0.042.
     assert "| fnc1_competition_test | **mean ± std** | | **83.50 ± 0.71** | 0.600 ± 0.000 |" in page
     assert "0.600 ± 0.000 / 0.280 ± 0.042 / 0.800 ± 0.000 / 0.980 ± 0.000" in page
+
+
+def test_a_bench_record_shows_its_further_tables_where_its_bench_has_them():
+    # bench/train.py --phases: each row's memory per phase of the run, after the main table.
+    phases = [
+        {"phase": "setup", "rss_start_mb": 300.0, "peak_mb": 600.0, "rss_end_mb": 590.0},
+        {"phase": "training", "rss_start_mb": 590.0, "peak_mb": 1200.0, "rss_end_mb": 900.0},
+    ]
+    row = {
+        "row": "grouped",
+        "description": "stancekit's recipe",
+        "precision": "bf16",
+        "examples_per_second": 100.0,
+        "model_tflops": 0.2,
+        "mfu": None,
+        "epoch_minutes": 4.0,
+        "peak_rss_mb_train": 1200.0,
+        "peak_rss_mb": 1250.0,
+        "val_accuracy": 0.5,
+        "val_macro_f1": 0.5,
+    }
+    record = {
+        "kind": "train",
+        "title": "t",
+        "command": "python bench/train.py --phases",
+        "date": "2026-12-08T00:00:00+00:00",
+        "machine": {"cpu": "cpu", "features": [], "physical_cores": 2, "logical_cpus": 2},
+        "commit": "abc1234",
+        "rows": [{**row, "phases": phases}],
+    }
+    text = "\n".join(results.bench_section([record]))
+    assert "Peak memory per phase" in text and "| grouped | training | 1 | 590 | 1200 | 900 |" in text
+    # Without phases, the main table alone.
+    assert "Peak memory per phase" not in "\n".join(results.bench_section([{**record, "rows": [row]}]))
