@@ -22,9 +22,9 @@ its own; same model, data, seed and number of steps):
                 kernels pay. Only when named in --rows; the first steps compile: leave them out of the timing
                 with --warmup-steps
   grouped_mb32  as grouped, one micro-batch of 32 pairs per step instead of two of 16 (the same 32 pairs per
-                optimiser step; up to 2,048 tokens per micro-batch): fewer, larger matrix products and one
-                autocast weight cast per step instead of two, for more activation memory. Only when named in
-                --rows
+                optimiser step; up to 2,048 tokens per micro-batch): fewer, larger matrix products and half the
+                per-micro-batch work (gradient conversions, operator dispatch), for more activation memory.
+                Only when named in --rows
 
 For each: training examples/second over the timed steps (first step start to last step end: forward,
 backward and optimiser, no evaluation), the projected time of one epoch of the training split at that
@@ -83,8 +83,8 @@ ROWS: dict[str, tuple[str, list[str]]] = {
     ),
     # Whether Inductor's fused kernels pay on a CPU once compiled (the compile time is reported apart).
     "grouped_compile": ("as grouped, the model compiled (train.torch_compile=true)", ["train.torch_compile=true"]),
-    # Whether larger micro-batches pay for their memory: on AMX the bf16 products are so fast that the weight
-    # casts and per-operator work of each micro-batch weigh (bench/step.py --profile).
+    # Whether larger micro-batches pay for their memory: on AMX the bf16 products are so fast that each
+    # micro-batch's fixed work (gradient conversions, per-operator dispatch) weighs (bench/step.py --profile).
     "grouped_mb32": (
         "as grouped, one micro-batch of 32 pairs (up to 2,048 tokens) per step instead of two of 16",
         ["train.batch_size=32", "train.gradient_accumulation_steps=1", "train.max_tokens_per_micro_batch=2048"],

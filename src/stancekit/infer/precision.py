@@ -76,7 +76,8 @@ class Bf16Twin:
     already bf16, every other parameter and buffer shared with the original (the same tensors).
 
     Why: under autocast each pass casts every Linear weight from fp32 to bf16 again (autocast's cast cache did
-    not serve these inference passes), a sixth of the wrapper's time on a CPU with AMX. Autocast casts them
+    not serve these inference passes), which weighs where the bf16 products are fast, as with AMX
+    (bench/inference.py's row ours-recast is the wrapper without the twin). Autocast casts them
     to the same bf16 values, so the twin's logits are bit-identical; it costs two bytes per Linear weight.
     The original stays fp32 for fp32 passes and the recheck, and nothing is changed in place (thread-safe).
     """

@@ -110,7 +110,7 @@ def tune_document_options(cfg: DictConfig) -> TuneReport:
         "model_dir": str(cfg.model_dir),
         "max_documents": cfg.max_documents,
         "keep_unrelated": bool(cfg.keep_unrelated),
-        # As configured (a null threshold: the corpus's own); the resolved value is relatedness_threshold above.
+        # As configured (a null threshold: the corpus's own); the resolved one is tuning's relatedness_threshold.
         "fnc": OmegaConf.to_container(cfg.fnc),
         "document": OmegaConf.to_container(cfg.document),
         "grid": {
